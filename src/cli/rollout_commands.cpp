@@ -13,6 +13,10 @@
 #include "cli/exit_code.h"
 #include "detect/detector.h"
 #include "detect/inventory_json.h"
+#include "plan/catalogue.h"
+#include "plan/inventory.h"
+#include "plan/plan_json.h"
+#include "plan/planner.h"
 
 namespace weir::cli {
 namespace {
@@ -49,10 +53,59 @@ void AddDetectCommand(CLI::App& app) {
   command->callback([flags, json] { RunDetect(flags->options, *json); });
 }
 
+struct PlanFlags {
+  detect::DetectOptions detect;
+  plan::PlanRequest request;
+  std::string inventory;
+  std::string catalogue;
+  bool json = false;
+};
+
+// Prints an error to stderr and records exit code 1.
+void Fail(const Error& error) {
+  std::cerr << "error: " << error.message << "\n";
+  SetExitCode(1);
+}
+
+void RunPlan(const PlanFlags& flags) {
+  auto catalogue = plan::LoadCatalogue(flags.catalogue);
+  if (!catalogue.ok()) return Fail(catalogue.error());
+  Result<std::vector<plan::InventoryHost>> hosts = std::vector<plan::InventoryHost>{};
+  if (flags.inventory.empty()) {
+    hosts->push_back(plan::LocalHost(flags.detect));
+  } else {
+    hosts = plan::LoadInventory(flags.inventory, *catalogue, flags.detect);
+    if (!hosts.ok()) return Fail(hosts.error());
+  }
+  auto result = plan::MakePlan(*catalogue, *hosts, flags.request);
+  if (!result.ok()) return Fail(result.error());
+  std::cout << (flags.json ? plan::PlanToJson(*result) : plan::PlanToTable(*result));
+  if (result->deployments.empty()) return Fail(plan::PlanError(*result));
+  SetExitCode(0);
+}
+
+void AddPlanCommand(CLI::App& app) {
+  auto flags = std::make_shared<PlanFlags>();
+  CLI::App* command = app.add_subcommand("plan", "Plan which model variant, precision and engine fit each host");
+  command->add_option("--model", flags->request.model, "Model name from the catalogue, e.g. deepseek-r1")->required();
+  command->add_option("--inventory", flags->inventory, "Inventory YAML file of hosts (default: this host)");
+  command->add_option("--context", flags->request.context, "Context length in tokens per sequence")
+      ->capture_default_str();
+  command->add_option("--concurrency", flags->request.concurrency, "Sequences served at the same time")
+      ->capture_default_str();
+  command->add_option("--engine", flags->request.engine, "Force an engine: vllm, sglang, llama-cpp or builtin");
+  command->add_option("--precision", flags->request.precision, "Force a precision: BF16, FP16, FP8, AWQ, Q8_0, Q4_K_M");
+  command->add_option("--catalogue", flags->catalogue, "Model catalogue YAML (default: share/weir/catalogue.yaml)");
+  command->add_flag("--json", flags->json, "Print the plan as JSON for `weir deploy --plan`");
+  AddDetectOptions(*command, flags->detect);
+  command->callback([flags] { RunPlan(*flags); });
+}
+
 }  // namespace
 
 void AddRolloutCommands(CLI::App& app) {
   AddDetectCommand(app);
+  AddPlanCommand(app);
 }
 
 }  // namespace weir::cli
