@@ -65,7 +65,9 @@ void WriteDeployment(Writer& w, const Deployment& d) {
   Field(w, "version", d.version);
   Field(w, "hosts", d.hosts);
   Field(w, "precision", d.precision);
+  Field(w, "native", d.native);
   Field(w, "engine", d.engine);
+  Field(w, "image", d.image);
   Field(w, "source", d.source);
   Field(w, "file", d.file);
   Field(w, "tensor_parallel", d.tensor_parallel);
@@ -157,7 +159,9 @@ Deployment ReadDeployment(const rapidjson::Value& o) {
   d.version = Str(o, "version");
   d.hosts = Strings(o, "hosts");
   d.precision = Str(o, "precision");
+  d.native = Bool(o, "native");
   d.engine = Str(o, "engine");
+  d.image = Str(o, "image");
   d.source = Str(o, "source");
   d.file = Str(o, "file");
   d.tensor_parallel = Int(o, "tensor_parallel");

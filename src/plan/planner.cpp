@@ -334,7 +334,9 @@ Deployment MakeDeployment(const Model& model, const Candidate& candidate,
   deployment.version = model.name + "-" + Lower(candidate.precision->name);
   for (const InventoryHost* host : hosts) deployment.hosts.push_back(host->name);
   deployment.precision = candidate.precision->name;
+  deployment.native = candidate.variant->native;
   deployment.engine = candidate.engine->name;
+  deployment.image = candidate.engine->image;
   deployment.source = candidate.variant->source;
   deployment.file = candidate.variant->file;
   deployment.tensor_parallel = candidate.tensor_parallel;

@@ -60,7 +60,9 @@ struct Deployment {
   std::string version;  // Model version served, e.g. "deepseek-r1-distill-qwen-7b-bf16".
   std::vector<std::string> hosts;  // The first host is the head node.
   std::string precision;
+  bool native = false;  // The precision the model was released in (no conversion flags).
   std::string engine;
+  std::string image;   // Engine container image; empty for Weir's built-in engine.
   std::string source;  // Hugging Face repository.
   std::string file;    // GGUF file, for GGUF variants.
   int tensor_parallel = 1;
