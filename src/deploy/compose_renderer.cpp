@@ -106,7 +106,7 @@ Result<RenderedFiles> RenderCompose(const plan::Plan& plan, const DeployOptions&
   for (const auto& [host, yaml] : services) {
     files[host + "/compose.yaml"] =
         fmt::format("# Rendered by `weir deploy --target compose` for {} on host {}.\n", plan.model, host) +
-        "name: weir\nservices:\n" + yaml;
+        "services:\n" + yaml;
   }
   return files;
 }
