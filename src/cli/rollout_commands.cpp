@@ -174,6 +174,9 @@ void AddDeployCommand(CLI::App& app) {
       ->check(CLI::IsMember({"systemd", "process"}))
       ->capture_default_str();
   command->add_option("--gateway-host", flags->options.gateway_host, "Plan host that runs the gateway (default: the first)");
+  command->add_option("--ready-retries", flags->options.ready_retries,
+                      "Ansible: seconds to wait for the gateway's /readyz")
+      ->capture_default_str();
   command->add_option("--weir-path", flags->options.weir_path, "weir path in systemd units")->capture_default_str();
   command->add_option("--docker-path", flags->options.docker_path, "docker path in systemd units")->capture_default_str();
   command->add_option("--systemd-dir", flags->apply_options.systemd_dir, "Unit directory for --apply")->capture_default_str();

@@ -281,7 +281,7 @@ Result<RenderedFiles> RenderAnsible(const plan::Plan& plan, const DeployOptions&
   playbook += fmt::format("        weir_service_manager: {}\n", YamlQuote(options.service_manager));
   playbook += fmt::format("        weir_model_alias: {}\n", YamlQuote(plan.model));
   playbook += "        weir_api_key: \"{{ lookup('env', 'WEIR_API_KEY') }}\"\n";
-  playbook += "        weir_ready_retries: 120\n\n";
+  playbook += fmt::format("        weir_ready_retries: {}\n\n", options.ready_retries);
   if (!engine_hosts.empty()) playbook += kModelServerPlay;
   playbook += kGatewayPlay;
   files["playbook.yml"] = playbook;

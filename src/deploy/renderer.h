@@ -26,6 +26,7 @@ struct DeployOptions {
   std::string gateway_host;               // Host that runs the gateway; default the first host.
   std::string weir_path = "/usr/local/bin/weir";  // Binary path in systemd units.
   std::string docker_path = "/usr/bin/docker";    // Docker CLI path in systemd units.
+  int ready_retries = 120;                        // Ansible: seconds to wait for /readyz.
 };
 
 // Rendered files by path relative to the output directory.
