@@ -12,7 +12,7 @@
 namespace weir::deploy {
 
 struct ApplyOptions {
-  std::string out_dir;                             // Where the files were rendered.
+  std::string out_dir;                             // Directory of the rendered files.
   std::string systemd_dir = "/etc/systemd/system";  // systemd target: unit directory.
   std::string config_dir = "/etc/weir";             // systemd target: config directory.
   std::string ansible_playbook = "ansible-playbook";

@@ -42,6 +42,7 @@ std::string ModelServerTemplate(const ModelServer& server, const std::string& ke
     command = fmt::format("          command: [{}]\n", YamlQuote(args.front()));
     args.erase(args.begin());
   }
+
   std::string out = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n";
   out += fmt::format("  name: {{{{ .Release.Name }}}}-{}\n", name);
   out += fmt::format("  labels:\n    app.kubernetes.io/name: {}\n    app.kubernetes.io/instance: {{{{ .Release.Name }}}}\n", name);
@@ -49,6 +50,7 @@ std::string ModelServerTemplate(const ModelServer& server, const std::string& ke
   out += fmt::format("      app.kubernetes.io/name: {}\n", name);
   out += "  template:\n    metadata:\n      labels:\n";
   out += fmt::format("        app.kubernetes.io/name: {}\n", name);
+
   out += "    spec:\n      containers:\n        - name: server\n";
   out += fmt::format("          image: {{{{ .Values.modelServers.{}.image }}}}\n", key);
   out += command;
@@ -57,6 +59,7 @@ std::string ModelServerTemplate(const ModelServer& server, const std::string& ke
   out += "          ports:\n";
   out += fmt::format("            - containerPort: {}\n", d.port);
   out += "          env:\n            - name: HF_HOME\n              value: /root/.cache/huggingface\n";
+
   out += "          resources:\n            limits:\n";
   if (d.gpu) {
     out += fmt::format("              nvidia.com/gpu: {{{{ .Values.modelServers.{}.gpus }}}}\n", key);
@@ -67,6 +70,7 @@ std::string ModelServerTemplate(const ModelServer& server, const std::string& ke
   out += "            - name: cache\n              mountPath: /root/.cache/huggingface\n";
   out += "      volumes:\n        - name: shm\n          emptyDir:\n            medium: Memory\n";
   out += "        - name: cache\n          emptyDir: {}\n";
+
   out += "---\napiVersion: v1\nkind: Service\nmetadata:\n";
   out += fmt::format("  name: {}\nspec:\n  selector:\n    app.kubernetes.io/name: {}\n", name, name);
   out += fmt::format("  ports:\n    - port: {}\n      targetPort: {}\n", d.port, d.port);

@@ -52,10 +52,10 @@ std::vector<ModelServer> ModelServers(const plan::Plan& plan);
 std::string GatewayHost(const plan::Plan& plan, const DeployOptions& options);
 const plan::PlanHost* FindHost(const plan::Plan& plan, const std::string& name);
 std::string ModelDir(const DeployOptions& options);
-// Gateway config YAML for the gateway on `gateway_host`. A built-in engine
-// deployment on that host becomes a `kind: builtin` upstream; other
-// deployments are URLs, with 127.0.0.1 for the gateway's own host when
-// `loopback_for_local` is set.
+// Renders the gateway config YAML for the gateway on `gateway_host`. A
+// built-in engine deployment on that host becomes a `kind: builtin` upstream.
+// Other deployments are URLs, with 127.0.0.1 for servers on the gateway's own
+// host when `loopback_for_local` is set.
 std::string GatewayConfig(const plan::Plan& plan, const DeployOptions& options, const std::string& listen,
                           const std::string& gateway_host, bool loopback_for_local);
 // The same, with the URL of each deployment's head server given by `url_for`

@@ -73,6 +73,7 @@ void WriteDeployment(Writer& w, const Deployment& d) {
   Field(w, "tensor_parallel", d.tensor_parallel);
   Field(w, "pipeline_parallel", d.pipeline_parallel);
   Field(w, "gpu", d.gpu);
+
   w.Key("devices");
   w.StartArray();
   for (const PlacedDevice& device : d.devices) {
@@ -86,6 +87,7 @@ void WriteDeployment(Writer& w, const Deployment& d) {
     w.EndObject();
   }
   w.EndArray();
+
   Field(w, "context", d.context);
   Field(w, "concurrency", d.concurrency);
   Field(w, "max_concurrency", d.max_concurrency);
@@ -94,6 +96,7 @@ void WriteDeployment(Writer& w, const Deployment& d) {
   Field(w, "port", d.port);
   Field(w, "gpu_memory_fraction", d.gpu_memory_fraction);
   WriteArithmetic(w, d.arithmetic);
+
   Field(w, "verdict", d.verdict);
   Field(w, "reason", d.reason);
   Field(w, "warnings", d.warnings);
@@ -167,12 +170,14 @@ Deployment ReadDeployment(const rapidjson::Value& o) {
   d.tensor_parallel = Int(o, "tensor_parallel");
   d.pipeline_parallel = Int(o, "pipeline_parallel");
   d.gpu = Bool(o, "gpu");
+
   if (const auto* devices = Member(o, "devices"); devices && devices->IsArray()) {
     for (const auto& item : devices->GetArray()) {
       d.devices.push_back({Str(item, "host"), Str(item, "uuid"), Str(item, "name"), Int(item, "index"),
                            U64(item, "memory_total_bytes"), U64(item, "memory_free_bytes")});
     }
   }
+
   d.context = Int(o, "context");
   d.concurrency = Int(o, "concurrency");
   d.max_concurrency = Int(o, "max_concurrency");
@@ -180,6 +185,7 @@ Deployment ReadDeployment(const rapidjson::Value& o) {
   d.threads = Int(o, "threads");
   d.port = Int(o, "port");
   d.gpu_memory_fraction = Num(o, "gpu_memory_fraction");
+
   if (const auto* a = Member(o, "arithmetic")) {
     d.arithmetic.weight_bytes = U64(*a, "weight_bytes");
     d.arithmetic.weight_bytes_per_device = U64(*a, "weight_bytes_per_device");
@@ -192,6 +198,7 @@ Deployment ReadDeployment(const rapidjson::Value& o) {
     d.arithmetic.needed_bytes_per_device = U64(*a, "needed_bytes_per_device");
     d.arithmetic.usage_ratio = Num(*a, "usage_ratio");
   }
+
   d.verdict = Str(o, "verdict");
   d.reason = Str(o, "reason");
   d.warnings = Strings(o, "warnings");
@@ -227,14 +234,17 @@ std::string PlanToJson(const Plan& plan) {
   Field(w, "title", plan.title);
   Field(w, "context", plan.context);
   Field(w, "concurrency", plan.concurrency);
+
   w.Key("deployments");
   w.StartArray();
   for (const Deployment& deployment : plan.deployments) WriteDeployment(w, deployment);
   w.EndArray();
+
   w.Key("hosts");
   w.StartArray();
   for (const PlanHost& host : plan.hosts) WriteHost(w, host);
   w.EndArray();
+
   w.Key("alternatives");
   w.StartArray();
   for (const Alternative& a : plan.alternatives) {
@@ -265,11 +275,13 @@ Result<Plan> ParsePlanJson(const std::string& text, const std::string& origin) {
         "{}: not a Weir plan (weir_plan_version is not {}); write it with `weir plan --json`", origin,
         kPlanFormatVersion));
   }
+
   Plan plan;
   plan.model = Str(document, "model");
   plan.title = Str(document, "title");
   plan.context = Int(document, "context");
   plan.concurrency = Int(document, "concurrency");
+
   if (const auto* deployments = Member(document, "deployments"); deployments && deployments->IsArray()) {
     for (const auto& item : deployments->GetArray()) plan.deployments.push_back(ReadDeployment(item));
   }

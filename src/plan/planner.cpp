@@ -139,9 +139,9 @@ std::uint64_t KvBytesPerToken(const Model& model, std::string* formula) {
   return 2ULL * model.layers * model.kv_heads * model.head_dim * kKvCacheBytes;
 }
 
-// KV bytes per token held by one device. Tensor parallelism splits the KV
-// heads (a device keeps at least one), but MLA's latent cache is replicated
-// on every tensor-parallel rank; pipeline parallelism splits the layers.
+// Divisor from whole-model KV bytes to one device's share. Tensor parallelism
+// splits the KV heads, and a device keeps at least one. MLA's latent cache is
+// replicated on every tensor-parallel rank. Pipeline parallelism splits layers.
 double KvShareDivisor(const Model& model, int tensor_parallel, int pipeline_parallel) {
   const int tp_split = model.mla ? 1 : std::min(tensor_parallel, model.kv_heads);
   return double(tp_split) * pipeline_parallel;

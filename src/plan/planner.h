@@ -93,7 +93,7 @@ struct PlanHost {
   std::uint64_t memory_usable_bytes = 0;
   std::string gpu_source;
   std::string verdict;                // Of the best placement on this host.
-  std::vector<std::string> rejected;  // Why other variants or sizes were not chosen.
+  std::vector<std::string> rejected;  // Reasons other variants or sizes were not chosen.
   std::vector<std::string> unused_devices;
 };
 
@@ -117,8 +117,8 @@ struct Plan {
 };
 
 // Places request.model on the hosts. Returns an error for an unknown model
-// or an invalid request; a plan where the model fits nowhere is returned
-// with no deployments and with alternatives, and PlanError explains it.
+// or an invalid request. When the model fits nowhere, the plan comes back
+// with no deployments but with alternatives, and PlanError explains it.
 Result<Plan> MakePlan(const Catalogue& catalogue, const std::vector<InventoryHost>& hosts,
                       const PlanRequest& request);
 

@@ -197,7 +197,8 @@ def test_helm_chart_renders_to_kubernetes_objects(weir, plans, tmp_path, plan_na
             assert document["apiVersion"] and document["metadata"]["name"]
             kinds.append(document["kind"])
     assert kinds.count("ConfigMap") == 1
-    assert "Service" in kinds and "Deployment" in kinds
+    assert "Service" in kinds
+    assert "Deployment" in kinds
     if shutil.which("helm"):
         for command in (["lint", str(chart)], ["template", "test", str(chart)]):
             result = subprocess.run(["helm", *command], capture_output=True, text=True)
