@@ -182,13 +182,16 @@ std::string DescribeShortfall(const Candidate& candidate, const std::string& whe
       FormatGiB(a.reserve_bytes_per_device), FormatGiB(a.free_bytes_per_device));
 }
 
-// Tensor-parallel sizes for a group of `available` devices: sizes that divide
-// the attention heads, smallest first. MIG instances cannot be combined.
+// Tensor-parallel sizes for a group of `available` devices, smallest first.
+// A size must divide the attention heads, and the KV heads must split evenly
+// or be replicated evenly, as vLLM and SGLang require. MIG instances cannot
+// be combined.
 std::vector<int> TensorParallelSizes(const Model& model, int available, bool mig) {
   std::vector<int> sizes;
   const int limit = mig ? 1 : available;
   for (int size = 1; size <= limit; ++size) {
-    if (model.attention_heads % size == 0) sizes.push_back(size);
+    const bool kv_even = model.mla || model.kv_heads % size == 0 || size % model.kv_heads == 0;
+    if (model.attention_heads % size == 0 && kv_even) sizes.push_back(size);
   }
   return sizes;
 }

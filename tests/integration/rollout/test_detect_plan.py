@@ -72,6 +72,19 @@ def test_plan_two_h100_nodes_spans_both(weir):
     assert (deployment["tensor_parallel"], deployment["pipeline_parallel"]) == (8, 2)
 
 
+def test_plan_inventory_reads_saved_detection(weir, tmp_path):
+    detected = weir.run("detect", "--json", "--model-dir", "/tmp", nvml_fixture="l40s.txt").stdout
+    (tmp_path / "gpu-a.json").write_text(detected)
+    (tmp_path / "hosts.yaml").write_text(
+        "hosts:\n  - name: gpu-a\n    address: 10.0.0.21\n    detect_json: gpu-a.json\n")
+    plan = weir.plan("deepseek-r1-distill-qwen-32b", "--inventory", tmp_path / "hosts.yaml")
+    (deployment,) = plan["deployments"]
+    assert deployment["hosts"] == ["gpu-a"]
+    assert deployment["precision"] == "FP8"
+    assert deployment["devices"][0]["uuid"] == "GPU-l40s-77c2"
+    assert plan["hosts"][0]["address"] == "10.0.0.21"
+
+
 def test_plan_uneven_gpus_leaves_the_small_one(weir):
     plan = weir.plan("deepseek-r1-distill-qwen-14b", nvml_fixture="rtx3090_3070.txt")
     used = [d["uuid"] for dep in plan["deployments"] for d in dep["devices"]]

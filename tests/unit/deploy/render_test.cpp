@@ -118,6 +118,28 @@ TEST(RenderTest, GpusAreSelectedByUuid) {
   EXPECT_NE(compose.find("CUDA_DEVICE_ORDER: PCI_BUS_ID"), std::string::npos);
 }
 
+TEST(RenderTest, SglangMultiNodeFlags) {
+  auto catalogue = plan::LoadCatalogue(std::string(WEIR_SOURCE_DIR) + "/share/weir/catalogue.yaml");
+  ASSERT_TRUE(catalogue.ok());
+  auto hosts = plan::LoadInventory(kFixtures + "/inventory/two_h100_nodes.yaml", *catalogue, {});
+  ASSERT_TRUE(hosts.ok());
+  plan::PlanRequest request;
+  request.model = "deepseek-r1";
+  request.engine = "sglang";
+  auto result = plan::MakePlan(*catalogue, *hosts, request);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->deployments.size(), 1u);
+  const auto servers = ModelServers(*result);
+  ASSERT_EQ(servers.size(), 2u);
+  const std::string head = Join(EngineArguments(servers[0], *result, "/models", true), " ");
+  const std::string worker = Join(EngineArguments(servers[1], *result, "/models", true), " ");
+  EXPECT_NE(head.find("python3 -m sglang.launch_server --model-path deepseek-ai/DeepSeek-R1"), std::string::npos)
+      << head;
+  EXPECT_NE(head.find("--tp-size 8"), std::string::npos);
+  EXPECT_NE(head.find("--pp-size 2 --nnodes 2 --node-rank 0 --dist-init-addr 10.0.0.11:5000"), std::string::npos);
+  EXPECT_NE(worker.find("--node-rank 1"), std::string::npos) << worker;
+}
+
 TEST(RenderTest, EmptyPlanAndUnknownTargetAreRejected) {
   DeployOptions options;
   options.target = "compose";
