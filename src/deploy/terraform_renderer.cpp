@@ -173,6 +173,8 @@ Result<RenderedFiles> RenderTerraform(const plan::Plan& plan, const DeployOption
     nodes.push_back(std::move(node));
   }
 
+  // NOTE: the compose files name the inventory's addresses. Instances created
+  // here get new ones, so plan again with those addresses before the first apply.
   RenderedFiles files;
   const std::string module = "terraform/modules/weir-gpu-nodes/";
   files[module + "variables.tf"] = kModuleVariables;

@@ -68,8 +68,8 @@ std::vector<ComputeDevice> ComputeDevices(const detect::HostInventory& host) {
 }
 
 // Groups equal devices, the largest group first. Tensor parallelism shards a
-// model evenly, so it only ever spans one group: uneven GPUs are never split
-// evenly.
+// model evenly, so it only ever spans one group and uneven GPUs are never
+// split evenly.
 std::vector<DeviceGroup> GroupEqualDevices(const std::vector<ComputeDevice>& devices) {
   std::map<std::tuple<std::string, std::uint64_t, int>, DeviceGroup> groups;
   for (const ComputeDevice& device : devices) {
@@ -108,7 +108,7 @@ std::optional<std::string> PrecisionBlocked(const Precision& precision, int comp
 const Engine* ChooseEngine(const Catalogue& catalogue, const Model& model, const Variant& variant, bool gpu,
                            const std::string& requested) {
   std::vector<std::string> order = variant.engines;
-  // Without a GPU the built-in engine comes first: it needs no other software.
+  // Without a GPU the built-in engine comes first, because it needs no other software.
   if (!gpu) std::stable_partition(order.begin(), order.end(), [](const auto& e) { return e == "builtin"; });
   for (const std::string& name : order) {
     const Engine& engine = catalogue.engines.at(name);

@@ -274,3 +274,27 @@ def test_ansible_apply_serves_a_chat_completion(weir, plans, tmp_path):
         print(f"ansible deployment on localhost took {elapsed:.1f} s (goal: 60 s)")
     finally:
         stop_process(prefix)
+
+
+def test_systemd_apply_installs_and_starts_units(weir, plans, tmp_path):
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "systemctl.log"
+    systemctl = fake_bin / "systemctl"
+    systemctl.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    systemctl.chmod(0o755)
+    units, configs = tmp_path / "units", tmp_path / "etc"
+    result = weir.run("deploy", "--plan", plans["cpu-builtin"], "--target", "systemd", "--out", tmp_path / "out",
+                      "--apply", "--systemd-dir", units, "--config-dir", configs, "--weir-path", weir.binary,
+                      env={"PATH": f"{fake_bin}:{os.environ['PATH']}"})
+    assert (units / "weir.service").exists()
+    assert yaml.safe_load((configs / "weir.yaml").read_text())["models"][0]["upstreams"][0]["kind"] == "builtin"
+    assert calls.read_text().splitlines() == ["daemon-reload", "enable --now weir.service"]
+    assert re.search(r'host=\S+ step="start weir.service" status=ok', result.stdout)
+
+
+def test_systemd_apply_rejects_remote_hosts(weir, plans, tmp_path):
+    result = render(weir, plans["two-node-v3"], "systemd", tmp_path / "out", "--apply", "--systemd-dir",
+                    tmp_path / "units", "--config-dir", tmp_path / "etc")
+    assert result.returncode == 1
+    assert "use --target ansible" in result.stderr
