@@ -47,9 +47,10 @@ def docker_path() -> str:
     return shutil.which("docker") or "/usr/bin/env"  # systemd-analyze only checks the file is executable.
 
 
-def render(weir, plan: Path, target: str, out: Path, *extra):
+def render(weir, plan: Path, target: str, out: Path, *extra, weir_binary=None):
     return weir.run("deploy", "--plan", plan, "--target", target, "--out", out, "--weir-path", weir.binary,
-                    "--docker-path", docker_path(), "--weir-binary", weir.binary, *extra, check=False)
+                    "--docker-path", docker_path(), "--weir-binary", weir_binary or weir.binary, *extra,
+                    check=False)
 
 
 def rendered(weir, plans, tmp_path, plan_name, target) -> Path:
@@ -220,7 +221,7 @@ def stop_process(prefix: Path):
             pass
 
 
-def apply_locally(weir, plans, tmp_path, model_file: Path, ready_retries: int):
+def apply_locally(weir, plans, tmp_path, model_file: Path, ready_retries: int, weir_binary=None):
     plan = yaml.safe_load(plans["cpu-builtin"].read_text())
     prefix = tmp_path / "prefix"
     (prefix / "models").mkdir(parents=True)
@@ -232,7 +233,7 @@ def apply_locally(weir, plans, tmp_path, model_file: Path, ready_retries: int):
     port = free_port()
     result = render(weir, plans["cpu-builtin"], "ansible", tmp_path / "ansible", "--apply", "--prefix", prefix,
                     "--listen", f"127.0.0.1:{port}", "--service-manager", "process",
-                    "--ready-retries", str(ready_retries))
+                    "--ready-retries", str(ready_retries), weir_binary=weir_binary)
     return result, prefix, port
 
 
@@ -251,6 +252,21 @@ def test_ansible_apply_installs_into_prefix(weir, plans, tmp_path):
         if result.returncode != 0:
             # Without a model the gateway cannot become ready; the error names the step.
             assert "ansible-playbook failed" in result.stderr
+    finally:
+        stop_process(prefix)
+
+
+def test_ansible_apply_checks_readyz_and_chat(weir, plans, tmp_path):
+    stand_in = FIXTURES / "bin" / "stand-in-weir"
+    result, prefix, port = apply_locally(weir, plans, tmp_path, Path("/nonexistent"), ready_retries=30,
+                                         weir_binary=stand_in)
+    try:
+        assert result.returncode == 0, result.stdout + result.stderr
+        for task in ("Start Weir as a background process", "Wait for /readyz",
+                     "Send a chat completion through the gateway", "Check the chat completion has a choice"):
+            assert re.search(rf'task="{re.escape(task)}" status=(ok|changed)', result.stdout), task
+        assert (prefix / "bin" / "weir").read_bytes() == stand_in.read_bytes()
+        assert re.search(r"elapsed \d+\.\d s", result.stdout)
     finally:
         stop_process(prefix)
 
