@@ -77,6 +77,68 @@ std::string ModelServerTemplate(const ModelServer& server, const std::string& ke
   return out;
 }
 
+// Container args of one LeaderWorkerSet pod. LeaderWorkerSet sets
+// LWS_LEADER_ADDRESS and LWS_WORKER_INDEX in every pod, and Kubernetes
+// expands $(NAME) in args from the environment.
+std::vector<std::string> GroupPodArguments(const ModelServer& head, const plan::Plan& plan, bool leader) {
+  const plan::Deployment& d = *head.deployment;
+  const std::string head_address = FindHost(plan, d.hosts.front()) != nullptr ? FindHost(plan, d.hosts.front())->address
+                                                                              : d.hosts.front();
+  std::vector<std::string> args = EngineArguments(head, plan, "/models", true);
+  for (std::string& arg : args) {
+    const auto at = arg.find(head_address);
+    if (at != std::string::npos) arg.replace(at, head_address.size(), "$(LWS_LEADER_ADDRESS)");
+  }
+  if (d.engine == "sglang") {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--node-rank") args[i + 1] = "$(LWS_WORKER_INDEX)";
+    }
+    return args;
+  }
+  if (!leader) return {"ray", "start", "--block", "--address=$(LWS_LEADER_ADDRESS):6379"};
+  std::vector<std::string> quoted;
+  for (const std::string& arg : args) quoted.push_back(ShellQuote(arg));
+  return {"/bin/bash", "-c",
+          "ray start --head --port=6379 && exec python3 -m vllm.entrypoints.openai.api_server " + Join(quoted, " ")};
+}
+
+std::string GroupPodTemplate(const ModelServer& head, const std::string& key, const plan::Plan& plan, bool leader) {
+  const plan::Deployment& d = *head.deployment;
+  const std::vector<std::string> args = GroupPodArguments(head, plan, leader);
+  std::string out = "      spec:\n        containers:\n          - name: server\n";
+  out += fmt::format("            image: {{{{ .Values.modelServers.{}.image }}}}\n", key);
+  out += fmt::format("            command: [{}]\n", YamlQuote(args.front()));
+  out += "            args:\n";
+  for (std::size_t i = 1; i < args.size(); ++i) out += "              - " + YamlQuote(args[i]) + "\n";
+  if (leader) out += fmt::format("            ports:\n              - containerPort: {}\n", d.port);
+  out += "            resources:\n              limits:\n";
+  out += fmt::format("                nvidia.com/gpu: {{{{ .Values.modelServers.{}.gpus }}}}\n", key);
+  out += "            volumeMounts:\n              - name: shm\n                mountPath: /dev/shm\n";
+  out += "        volumes:\n          - name: shm\n            emptyDir:\n              medium: Memory\n";
+  return out;
+}
+
+// A model server spanning several nodes, as a LeaderWorkerSet (the
+// leaderworkerset.x-k8s.io controller must be installed in the cluster).
+std::string MultiNodeTemplate(const ModelServer& head, const std::string& key, const plan::Plan& plan) {
+  const plan::Deployment& d = *head.deployment;
+  const std::string name = KubeName(head.name);
+  std::string out = "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata:\n";
+  out += fmt::format("  name: {{{{ .Release.Name }}}}-{}\n", name);
+  out += "spec:\n  replicas: 1\n  leaderWorkerTemplate:\n";
+  out += fmt::format("    size: {}\n", d.pipeline_parallel);
+  out += "    leaderTemplate:\n      metadata:\n        labels:\n";
+  out += fmt::format("          app.kubernetes.io/name: {}\n          role: leader\n", name);
+  out += GroupPodTemplate(head, key, plan, true);
+  out += "    workerTemplate:\n";
+  out += GroupPodTemplate(head, key, plan, false);
+
+  out += "---\napiVersion: v1\nkind: Service\nmetadata:\n";
+  out += fmt::format("  name: {}\nspec:\n  selector:\n    app.kubernetes.io/name: {}\n    role: leader\n", name, name);
+  out += fmt::format("  ports:\n    - port: {}\n      targetPort: {}\n", d.port, d.port);
+  return out;
+}
+
 constexpr const char* kGatewayDeployment = R"text(apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -133,14 +195,6 @@ spec:
 }  // namespace
 
 Result<RenderedFiles> RenderHelm(const plan::Plan& plan, const DeployOptions& options) {
-  for (const plan::Deployment& d : plan.deployments) {
-    if (d.pipeline_parallel > 1) {
-      // TODO: render multi-node servers (for example with a LeaderWorkerSet).
-      return Error::InvalidRequest(fmt::format(
-          "{} spans {} nodes, which the helm target cannot render yet; use --target ansible or compose",
-          d.version, d.pipeline_parallel));
-    }
-  }
   RenderedFiles files;
   const std::string chart = "helm/weir/";
   files[chart + "Chart.yaml"] = fmt::format(
@@ -159,13 +213,15 @@ Result<RenderedFiles> RenderHelm(const plan::Plan& plan, const DeployOptions& op
   int index = 0;
   for (const ModelServer& server : ModelServers(plan)) {
     const plan::Deployment& d = *server.deployment;
+    if (server.node_rank > 0) continue;  // Part of the head's LeaderWorkerSet.
     const std::string key = fmt::format("server{}", index++);
     std::string image = d.image.empty() ? "weir:latest" : d.image;
     if (d.engine == "llama-cpp" && !d.gpu) image = "ghcr.io/ggml-org/llama.cpp:server";
     values += fmt::format("  {}:\n    name: {}\n    image: {}\n", key, YamlQuote(server.name), YamlQuote(image));
     values += fmt::format("    gpus: {}\n    cpus: {}\n", d.tensor_parallel, std::max(1, d.threads));
     if (d.engine == "builtin") continue;  // Runs inside the gateway pod.
-    files[chart + "templates/" + KubeName(server.name) + ".yaml"] = ModelServerTemplate(server, key, plan);
+    files[chart + "templates/" + KubeName(server.name) + ".yaml"] =
+        d.pipeline_parallel > 1 ? MultiNodeTemplate(server, key, plan) : ModelServerTemplate(server, key, plan);
   }
   files[chart + "values.yaml"] = values;
   files[chart + "templates/gateway-configmap.yaml"] =
