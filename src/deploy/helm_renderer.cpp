@@ -1,6 +1,7 @@
-// Helm target: a chart with the gateway (Deployment, Service, ConfigMap) and
-// one Deployment + Service per model server. Templates use only plain value
-// lookups, so the chart renders the same with any Helm 3 version.
+// Helm target: a chart with the gateway (Deployment, Service, ConfigMap) and,
+// per model server, a Deployment and Service, or a LeaderWorkerSet and
+// Service when the server spans nodes. Templates use only plain value
+// lookups and the release name, the forms the test suite renders.
 #include <fmt/format.h>
 
 #include "deploy/renderer.h"
