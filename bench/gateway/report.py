@@ -8,7 +8,7 @@ Subcommands (called by bench/gateway/run):
       percentiles added. The CPU ticks cover the warm-up too, so the warm-up
       requests count in the per-request figure.
   line        reads one annotated JSON line on stdin and prints a short summary
-  table RESULTS_JSONL IDLE_RSS_KB END_RSS_KB HWM_KB GATEWAY_CPU CLIENT_CPU
+  table RESULTS_JSONL IDLE_RSS_KB END_RSS_KB GATEWAY_CPU CLIENT_CPU
       prints the Markdown table
 """
 
@@ -88,7 +88,7 @@ def sustained(row):
             and row["latency_us"]["p99"] <= SUSTAINED_P99_US)
 
 
-def table(results_path, idle_kb, end_kb, hwm_kb, gateway_cpu, client_cpu):
+def table(results_path, idle_kb, end_kb, gateway_cpu, client_cpu):
     rows = [json.loads(text) for text in open(results_path) if text.strip()]
     direct = {(r["case"], r["rate"]): r for r in rows if r["target"] == "direct"}
     print(f"Gateway on CPU {gateway_cpu} (threads: 1); simulator and load generator on CPU {client_cpu}.")
@@ -96,7 +96,7 @@ def table(results_path, idle_kb, end_kb, hwm_kb, gateway_cpu, client_cpu):
           "Added = percentile through Weir minus the same percentile direct.\n")
     print("| case | rate/s | direct p50 / p99 | Weir p50 / p99 | added p50 / p99 | header p50 / p99 "
           "| /metrics p50 / p99 bucket | errors direct / Weir | Weir achieved/s | Weir CPU µs/request "
-          "| loadgen send lag p99 | Weir RSS MiB |")
+          "| loadgen send lag p99 | Weir RSS / VmHWM MiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     best = {}
     for r in rows:
@@ -114,12 +114,13 @@ def table(results_path, idle_kb, end_kb, hwm_kb, gateway_cpu, client_cpu):
               f"| ≤{format_us(metrics.get('p50_bucket'))} / ≤{format_us(metrics.get('p99_bucket'))} "
               f"| {d['errors'] if d else '-'} / {r['errors']} | {r['achieved_rate']:.0f} "
               f"| {format_us(r.get('cpu_us_per_request'))} "
-              f"| {r['send_lag_us']['p99']:.0f} | {r.get('rss_kb', 0) / 1024:.1f} |")
+              f"| {r['send_lag_us']['p99']:.0f} | {r.get('rss_kb', 0) / 1024:.1f} / {r.get('hwm_kb', 0) / 1024:.1f} |")
         if sustained(r):
             best[r["case"]] = max(best.get(r["case"], 0), r["rate"])
     print()
-    print(f"Weir RSS: idle after start {int(idle_kb) / 1024:.1f} MiB, after the runs {int(end_kb) / 1024:.1f} MiB, "
-          f"peak (VmHWM) {int(hwm_kb) / 1024:.1f} MiB.")
+    print(f"Weir RSS: idle 1 s after start {int(idle_kb) / 1024:.1f} MiB (largest of the starts), "
+          f"at the end of the last run {int(end_kb) / 1024:.1f} MiB. "
+          "Each Weir run is a fresh process, so its VmHWM is that run's peak.")
     for case, rate in best.items():
         print(f"Highest tested rate sustained through Weir ({case}; no errors, p99 ≤ {SUSTAINED_P99_US} µs): {rate}/s.")
 
