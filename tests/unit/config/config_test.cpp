@@ -241,6 +241,13 @@ TEST_F(ConfigTest, NegativeMillisecondsNameKeyAndValue) {
   ExpectMessageNames(config.error(), {"upstream.eject_cooldown_ms", "-5"});
 }
 
+TEST_F(ConfigTest, NegativeSizeIsRejected) {
+  setenv("WEIR_AUDIT_QUEUE_CAPACITY", "-1", 1);
+  auto config = LoadConfig("");
+  ASSERT_FALSE(config.ok());
+  ExpectMessageNames(config.error(), {"audit.queue_capacity", "-1"});
+}
+
 TEST_F(ConfigTest, ZeroEjectAfterFailuresIsRejected) {
   setenv("WEIR_UPSTREAM_EJECT_AFTER_FAILURES", "0", 1);
   auto config = LoadConfig("");
