@@ -1,5 +1,8 @@
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -88,6 +91,23 @@ TEST(InProcessCounterStoreTest, SumsAddAndDefaultToZero) {
   EXPECT_EQ(store->Add("day:1:20000", 2), 42);
   EXPECT_EQ(store->Get("day:1:20000"), 42);
   EXPECT_EQ(store->Get("day:1:20001"), 0);
+}
+
+TEST(InProcessCounterStoreTest, ConcurrentTakesNeverExceedBurst) {
+  auto store = MakeInProcessCounterStore();
+  std::atomic<int> taken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        if (store->TakeTokens("shared", 1.0, 1.0, 50.0, kStart) == 0.0) ++taken;
+        store->Add("sum", 1);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(taken.load(), 50);
+  EXPECT_EQ(store->Get("sum"), 800);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -289,6 +290,28 @@ TEST(UpstreamPoolTest, StateNamesAreStable) {
   EXPECT_EQ(UpstreamStateName(UpstreamState::kHealthy), "healthy");
   EXPECT_EQ(UpstreamStateName(UpstreamState::kEjected), "ejected");
   EXPECT_EQ(UpstreamStateName(UpstreamState::kHalfOpen), "half_open");
+}
+
+TEST(UpstreamPoolTest, ConcurrentPicksReleaseEveryOutstanding) {
+  UpstreamPool pool = MakePool({{"a"}, {"b", 2.0}, {"c"}});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&pool, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto pick = pool.Choose(t * 1000 + i, kNone, kStart);
+        ASSERT_TRUE(pick.has_value());
+        pool.Report(*pick, false, milliseconds(1 + i % 7), kStart);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  uint64_t requests = 0;
+  for (const auto& status : pool.Status()) {
+    EXPECT_EQ(status.outstanding, 0) << status.id;
+    EXPECT_EQ(status.state, UpstreamState::kHealthy) << status.id;
+    requests += status.requests;
+  }
+  EXPECT_EQ(requests, 800u);
 }
 
 }  // namespace
