@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -19,6 +20,7 @@ class FakeSink final : public AuditSink {
   Status Write(const std::vector<AuditEvent>& events) override {
     std::unique_lock lock(mutex_);
     ++write_calls_;
+    max_batch_ = std::max(max_batch_, events.size());
     changed_.notify_all();
     changed_.wait(lock, [&] { return !hold_; });
     if (failures_ > 0) {
@@ -54,6 +56,10 @@ class FakeSink final : public AuditSink {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return write_calls_ >= count; });
   }
+  size_t max_batch() {
+    std::lock_guard lock(mutex_);
+    return max_batch_;
+  }
   std::vector<std::string> request_ids() {
     std::lock_guard lock(mutex_);
     return request_ids_;
@@ -65,6 +71,7 @@ class FakeSink final : public AuditSink {
   bool hold_ = false;
   int failures_ = 0;
   int write_calls_ = 0;
+  size_t max_batch_ = 0;
   std::vector<std::string> request_ids_;
 };
 
@@ -95,6 +102,20 @@ TEST(AuditLogTest, FlushWritesEverythingInOrder) {
   EXPECT_EQ(log.written(), 100u);
   EXPECT_EQ(log.dropped(), 0u);
   EXPECT_EQ(log.queue_depth(), 0u);
+}
+
+TEST(AuditLogTest, BatchesRespectBatchSize) {
+  FakeSink sink;
+  sink.Hold();
+  AuditLog log(sink, AuditConfig(1000, 7));
+  ASSERT_TRUE(log.Record(Event("first")));
+  sink.WaitForWrites(1);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(log.Record(Event(std::to_string(i))));
+  sink.Release();
+  log.Flush();
+  EXPECT_EQ(sink.request_ids().size(), 51u);
+  EXPECT_LE(sink.max_batch(), 7u);
+  EXPECT_GT(sink.max_batch(), 1u);
 }
 
 TEST(AuditLogTest, FlushWithNothingQueuedReturns) {

@@ -250,6 +250,16 @@ TEST_F(QuotaPromotionTest, ExplicitOverrideIsNotPromoted) {
   EXPECT_DOUBLE_EQ(limits.burst, 10.0);
 }
 
+TEST_F(QuotaPromotionTest, ExplicitBurstWinsOverPromotion) {
+  QuotaManager manager(config_, *counters_);
+  Promote(manager, 1, 7, 500, 0);
+  Principal principal = MakePrincipal(1);
+  principal.quota.burst = 4;
+  QuotaLimits limits = manager.LimitsFor(principal);
+  EXPECT_DOUBLE_EQ(limits.requests_per_second, 10.0);
+  EXPECT_DOUBLE_EQ(limits.burst, 4.0);
+}
+
 TEST_F(QuotaPromotionTest, DisabledPolicyPromotesNobody) {
   config_.promotion.enabled = false;
   QuotaManager manager(config_, *counters_);
