@@ -8,6 +8,8 @@ Subcommands (called by bench/gateway/run):
       percentiles added. The CPU ticks cover the warm-up too, so the warm-up
       requests count in the per-request figure.
   line        reads one annotated JSON line on stdin and prints a short summary
+  kept-up     reads one annotated JSON line on stdin; exits 0 when every request
+              succeeded and the requests completed at the scheduled rate
   table RESULTS_JSONL IDLE_RSS_KB END_RSS_KB GATEWAY_CPU CLIENT_CPU
       prints the Markdown table
 """
@@ -19,9 +21,11 @@ import sys
 OVERHEAD_BUCKET = re.compile(
     r'^weir_gateway_overhead_seconds_bucket\{route="/v1/chat/completions",le="([^"]+)"\} (\S+)$')
 
-# A rate counts as sustained when every request succeeded, the sender kept up
-# and p99 through the gateway stayed below this bound.
-SUSTAINED_P99_US = 5000
+# A rate counts as sustained when every request succeeded, the requests
+# completed at the scheduled rate and p99 stayed below this bound. The bound is
+# loose because on a shared 2-core machine the scheduler alone adds about 10 ms
+# at p99; a server that falls behind exceeds it by orders of magnitude.
+SUSTAINED_P99_US = 50000
 
 
 def overhead_buckets(path):
@@ -83,9 +87,12 @@ def format_us(value):
     return "-" if value is None else f"{value:.0f}"
 
 
+def kept_up(row):
+    return row["errors"] == 0 and row["achieved_rate"] >= 0.99 * row["rate"]
+
+
 def sustained(row):
-    return (row["errors"] == 0 and row["achieved_rate"] >= 0.99 * row["rate"]
-            and row["latency_us"]["p99"] <= SUSTAINED_P99_US)
+    return kept_up(row) and row["latency_us"]["p99"] <= SUSTAINED_P99_US
 
 
 def table(results_path, idle_kb, end_kb, gateway_cpu, client_cpu):
@@ -131,10 +138,12 @@ def main():
         annotate(*arguments)
     elif command == "line":
         line()
+    elif command == "kept-up":
+        sys.exit(0 if kept_up(json.loads(sys.stdin.readline())) else 1)
     elif command == "table":
         table(*arguments)
     else:
-        sys.exit(f"report.py: unknown subcommand {command!r}; use annotate, line or table")
+        sys.exit(f"report.py: unknown subcommand {command!r}; use annotate, line, kept-up or table")
 
 
 if __name__ == "__main__":
