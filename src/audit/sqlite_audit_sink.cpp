@@ -155,10 +155,15 @@ class SqliteAuditSink final : public AuditSink {
         binds.push_back({true, FtsPhrase(query.text), 0});
       } else {
         // The trigram index cannot match fewer than three characters.
-        sql += " AND (request_summary LIKE ? ESCAPE '\\' OR response_summary LIKE ? ESCAPE '\\' OR route LIKE ? "
-               "ESCAPE '\\')";
+        const char* const kColumnsForLike[] = {"request_summary", "response_summary", "route", "error_code", "user",
+                                               "model"};
         std::string pattern = "%" + EscapeLike(query.text) + "%";
-        for (int i = 0; i < 3; ++i) binds.push_back({true, pattern, 0});
+        sql += " AND (";
+        for (size_t i = 0; i < std::size(kColumnsForLike); ++i) {
+          sql += fmt::format("{}{} LIKE ? ESCAPE '\\'", i ? " OR " : "", kColumnsForLike[i]);
+          binds.push_back({true, pattern, 0});
+        }
+        sql += ")";
       }
     }
     int limit = std::clamp(query.limit, 1, 1000);

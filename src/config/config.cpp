@@ -29,6 +29,12 @@ const char* const kScalarKeys[] = {
     "audit.queue_capacity",
     "audit.batch_size",
     "audit.flush_interval_ms",
+    "abuse.enabled",
+    "abuse.max_failed_auth_per_minute",
+    "abuse.block_seconds",
+    "abuse.spike_factor",
+    "abuse.spike_min_requests",
+    "abuse.max_rejections_per_minute",
     "quota.promotion.enabled",
     "quota.promotion.min_account_days",
     "quota.promotion.min_requests",
@@ -81,7 +87,9 @@ YAML::Node Lookup(const YAML::Node& root, const std::string& path) {
 // from the root down to set one nested scalar.
 void Assign(YAML::Node& root, const std::vector<std::string>& parts, size_t index, const std::string& value) {
   if (index + 1 == parts.size()) {
-    root[parts[index]] = YAML::Load(value);
+    // Environment values are text; yaml-cpp converts a text scalar to numbers
+    // and booleans on read, and "[::1]:8080" must stay an address, not a list.
+    root[parts[index]] = value;
     return;
   }
   YAML::Node child = root[parts[index]];
@@ -275,6 +283,17 @@ Result<Config> Decode(const YAML::Node& root) {
   }
   Status quota = ReadQuota(root, config);
   if (!quota.ok()) return quota.error();
+
+  int64_t block_seconds = config.abuse.block_duration.count();
+  for (Status s : {Read(root, "abuse.enabled", config.abuse.enabled),
+                   Read(root, "abuse.max_failed_auth_per_minute", config.abuse.max_failed_auth_per_minute),
+                   Read(root, "abuse.block_seconds", block_seconds),
+                   Read(root, "abuse.spike_factor", config.abuse.spike_factor),
+                   Read(root, "abuse.spike_min_requests", config.abuse.spike_min_requests),
+                   Read(root, "abuse.max_rejections_per_minute", config.abuse.max_rejections_per_minute)}) {
+    if (!s.ok()) return s.error();
+  }
+  config.abuse.block_duration = std::chrono::seconds(block_seconds);
 
   auto models = ParseModelsNode(root["models"]);
   if (!models.ok()) return models.error();

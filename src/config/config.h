@@ -16,6 +16,7 @@
 
 #include "auth/role.h"
 #include "common/result.h"
+#include "gateway/abuse_detector.h"
 #include "routing/upstream.h"
 
 namespace weir {
@@ -98,6 +99,8 @@ struct Config {
     std::map<Role, QuotaLimits> defaults;
     QuotaPromotionPolicy promotion;
   } quota;
+
+  AbuseConfig abuse;
 
   std::vector<ModelConfig> models;
 

@@ -221,6 +221,22 @@ void Gateway::AddAuditRoutes() {
                  }});
 }
 
+void Gateway::AddAnomalyRoutes() {
+  GatewayServices& s = services_;
+  AddRoute(Route{http::verb::get, "/admin/v1/anomalies", Permission::kAuditSearch, false,
+                 [&s](RequestContext&, ResponseWriter&) -> asio::awaitable<Result<Reply>> {
+                   auto anomalies = s.abuse->Recent(200);
+                   co_return Reply{200, ListJson(anomalies, [](json::Writer& writer, const Anomaly& anomaly) {
+                                     writer.StartObject();
+                                     json::Field(writer, "time", anomaly.time_ms);
+                                     json::Field(writer, "kind", anomaly.kind);
+                                     json::Field(writer, "subject", anomaly.subject);
+                                     json::Field(writer, "detail", anomaly.detail);
+                                     writer.EndObject();
+                                   })};
+                 }});
+}
+
 void Gateway::AddModelAdminRoutes() {
   GatewayServices& s = services_;
   AddRoute(Route{http::verb::get, "/admin/v1/models", Permission::kModelParams, false,

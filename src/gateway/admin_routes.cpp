@@ -353,6 +353,7 @@ void Gateway::AddAdminRoutes() {
 
   AddAuditRoutes();
   AddModelAdminRoutes();
+  AddAnomalyRoutes();
 }
 
 }  // namespace weir

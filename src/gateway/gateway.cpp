@@ -218,7 +218,14 @@ asio::awaitable<void> Gateway::Handle(HttpRequest& request, ResponseWriter& writ
     context.route = route->pattern;
     context.audited = route->permission != Permission::kPublic;
     reply = Reply{};
-    if (route->permission != Permission::kPublic) {
+    int blocked_seconds = route->permission == Permission::kPublic
+                              ? 0
+                              : services_.abuse->BlockedSeconds(request.client_ip, std::chrono::steady_clock::now());
+    if (blocked_seconds > 0) {
+      reply = Error::RateLimited(fmt::format("client {} is blocked for {} s after too many failed authentications",
+                                             request.client_ip, blocked_seconds),
+                                 blocked_seconds, "client_blocked");
+    } else if (route->permission != Permission::kPublic) {
       Status status = Authenticate(context);
       if (!status.ok()) {
         reply = status.error();
@@ -270,6 +277,10 @@ void Gateway::Finish(RequestContext& context, int status, const std::string& err
   if (status >= 400) metrics.errors.Add({route, audit.model, audit.error_code});
   if (!context.audited) return;
 
+  for (const auto& anomaly : services_.abuse->Observe(audit.client_ip, audit.user_id, audit.user, status, now,
+                                                     audit.time_ms + audit.latency_ms)) {
+    metrics.anomalies.Add({anomaly.kind});
+  }
   metrics.latency.Observe({route, audit.model}, std::chrono::duration<double>(latency).count());
   metrics.overhead.Observe({route}, std::chrono::duration<double>(latency - context.waited).count());
   spdlog::info("event=request request_id={} user={} method={} route={} model={} upstream={} status={} latency_ms={}",

@@ -28,6 +28,7 @@
 #include "auth/permissions.h"
 #include "common/json.h"
 #include "config/config.h"
+#include "gateway/abuse_detector.h"
 #include "gateway/model_registry.h"
 #include "gateway/usage.h"
 #include "http/server.h"
@@ -47,6 +48,7 @@ struct GatewayServices {
   ModelRegistry* models = nullptr;
   GatewayMetrics* metrics = nullptr;
   boost::asio::thread_pool* blocking = nullptr;
+  AbuseDetector* abuse = nullptr;
   // Resolves a web session cookie value to a user id; unset when web sign-in is off.
   std::function<std::optional<int64_t>(std::string_view session_token)> session_lookup;
 };
@@ -141,6 +143,7 @@ class Gateway {
   void AddProbeRoutes();
   void AddAuditRoutes();
   void AddModelAdminRoutes();
+  void AddAnomalyRoutes();
 
   const Route* Match(RequestContext& context, bool& method_mismatch) const;
   Status Authenticate(RequestContext& context);

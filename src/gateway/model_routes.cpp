@@ -136,15 +136,20 @@ std::string ParamsJson(const json::Document& body) {
 }  // namespace
 
 Status ApplyModelParams(const ModelParams& params, json::Document& body, bool is_chat) {
-  const char* max_field = body.HasMember("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-  auto max_tokens = json::OptionalInt(body, max_field);
-  if (!max_tokens.ok()) return max_tokens.error();
-  if (params.max_tokens_limit > 0 && *max_tokens && **max_tokens > params.max_tokens_limit) {
-    return Error::InvalidRequest(fmt::format("{} is {}; this model allows at most {}", max_field, **max_tokens,
-                                             params.max_tokens_limit),
-                                 max_field);
+  // Clients send max_tokens, max_completion_tokens (newer OpenAI clients) or
+  // both; the limit applies to each, and the default only when neither is set.
+  bool any_max = false;
+  for (const char* field : {"max_tokens", "max_completion_tokens"}) {
+    auto max_tokens = json::OptionalInt(body, field);
+    if (!max_tokens.ok()) return max_tokens.error();
+    if (!*max_tokens) continue;
+    any_max = true;
+    if (params.max_tokens_limit > 0 && **max_tokens > params.max_tokens_limit) {
+      return Error::InvalidRequest(
+          fmt::format("{} is {}; this model allows at most {}", field, **max_tokens, params.max_tokens_limit), field);
+    }
   }
-  if (!*max_tokens && params.default_max_tokens > 0) {
+  if (!any_max && params.default_max_tokens > 0) {
     SetMember(body, "max_tokens", json::Value(params.default_max_tokens));
   }
 

@@ -197,7 +197,9 @@ int RunServer(const ServeOptions& options) {
   }
   AddGauges(metrics, audit, models);
 
-  GatewayServices services{config, store->get(), &identity, &quota, &audit, audit_sink->get(), &models, &metrics, &blocking, {}};
+  AbuseDetector abuse(config.abuse);
+  GatewayServices services{config,   store->get(), &identity, &quota,    &audit, audit_sink->get(),
+                           &models,  &metrics,     &blocking, &abuse,   {}};
   Gateway gateway(services);
   HttpServer server(io, HttpServerOptions{config.max_body_bytes}, [&gateway](HttpRequest& request, ResponseWriter& writer) {
     return gateway.Handle(request, writer);

@@ -114,7 +114,8 @@ GatewayMetrics::GatewayMetrics()
                         {"model", "upstream", "outcome"}),
       retries("weir_retries_total", "Requests retried on another upstream.", {"model"}),
       upstream_ejections("weir_upstream_ejections_total", "Times an upstream was ejected by passive health checks.",
-                         {"model", "upstream"}) {}
+                         {"model", "upstream"}),
+      anomalies("weir_anomalies_total", "Abusive or anomalous traffic detected, by kind.", {"kind"}) {}
 
 std::string GatewayMetrics::Render() const {
   std::string out;
@@ -128,6 +129,7 @@ std::string GatewayMetrics::Render() const {
   upstream_attempts.Render(out);
   retries.Render(out);
   upstream_ejections.Render(out);
+  anomalies.Render(out);
   for (const auto& gauge : gauges) gauge(out);
   return out;
 }

@@ -68,6 +68,7 @@ struct GatewayMetrics {
   CounterFamily upstream_attempts;  // model, upstream, outcome
   CounterFamily retries;           // model
   CounterFamily upstream_ejections;  // model, upstream
+  CounterFamily anomalies;         // kind
 
   // Gauges computed at scrape time, e.g. audit queue depth; each appends its lines.
   std::vector<std::function<void(std::string&)>> gauges;

@@ -29,10 +29,12 @@ QuotaLimits QuotaManager::LimitsFor(const Principal& principal) const {
     limits.requests_per_second = *custom.requests_per_second;
   } else {
     // Promotion raises only the role default; an explicit override is final.
+    // The burst grows by the same ratio as the rate, so the cap bounds both.
     double factor = PromotionFactor(principal.user_id);
-    limits.requests_per_second = std::min(std::max(limits.requests_per_second, config_.promotion.max_requests_per_second),
-                                          limits.requests_per_second * factor);
-    limits.burst *= factor;
+    double base_rate = limits.requests_per_second;
+    limits.requests_per_second =
+        std::min(std::max(base_rate, config_.promotion.max_requests_per_second), base_rate * factor);
+    limits.burst *= limits.requests_per_second / base_rate;
   }
   if (custom.burst) limits.burst = *custom.burst;
   if (custom.tokens_per_minute) limits.tokens_per_minute = *custom.tokens_per_minute;
@@ -93,16 +95,19 @@ void QuotaManager::UpdatePromotions(const std::unordered_map<int64_t, UsageHisto
                                     const std::unordered_map<int64_t, int64_t>& user_created_at) {
   const QuotaPromotionPolicy& policy = config_.promotion;
   std::unordered_map<int64_t, double> promotions;
+  // Thresholds below 1 would divide by zero; 1 is the smallest meaningful value.
+  int64_t min_days = std::max<int64_t>(1, policy.min_account_days);
+  int64_t min_requests = std::max<int64_t>(1, policy.min_requests);
   if (policy.enabled) {
     for (const auto& [user_id, usage] : history) {
       auto created = user_created_at.find(user_id);
       if (created == user_created_at.end()) continue;
       int64_t age_days = (now_unix - created->second) / kSecondsPerDay;
-      if (age_days < policy.min_account_days || usage.requests < policy.min_requests) continue;
+      if (age_days < min_days || usage.requests < min_requests) continue;
       double rejected_ratio = static_cast<double>(usage.rejected) / static_cast<double>(usage.requests);
       if (rejected_ratio > policy.max_rejected_ratio) continue;
       // One step per multiple of the thresholds met, so steady use earns more.
-      int64_t steps = std::min(age_days / policy.min_account_days, usage.requests / policy.min_requests);
+      int64_t steps = std::min(age_days / min_days, usage.requests / min_requests);
       promotions[user_id] = std::pow(policy.factor, static_cast<double>(std::min<int64_t>(steps, 8)));
     }
   }

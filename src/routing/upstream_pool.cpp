@@ -118,6 +118,12 @@ std::optional<UpstreamPool::Pick> UpstreamPool::Choose(int64_t user_id, const st
       }
     }
     if (best != nullptr) {
+      // The latency EWMA of an upstream that was passed over decays by 10% per
+      // pick, so a slow sample cannot starve it: it is tried again and either
+      // confirms the slowness or earns its share back.
+      for (auto& entry : entries_) {
+        if (&entry != best) entry.ewma_ms *= 0.9;
+      }
       ++best->outstanding;
       ++best->requests;
       if (best->state == UpstreamState::kHalfOpen) best->probe_in_flight = true;
@@ -138,7 +144,9 @@ bool UpstreamPool::Report(const Pick& pick, bool failed, std::chrono::steady_clo
     double ms = std::chrono::duration<double, std::milli>(latency).count();
     entry.ewma_ms = entry.ewma_ms == 0 ? ms : kEwmaAlpha * ms + (1 - kEwmaAlpha) * entry.ewma_ms;
     entry.consecutive_failures = 0;
-    if (entry.state != UpstreamState::kHealthy) {
+    // Only the half-open probe restores an upstream: a success from a request
+    // that started before the ejection must not cut the cooldown short.
+    if (entry.state == UpstreamState::kHalfOpen) {
       spdlog::info("event=upstream_restored model={} upstream={}", model_, id);
       entry.state = UpstreamState::kHealthy;
       entry.probe_in_flight = false;

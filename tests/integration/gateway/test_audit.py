@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from conftest import WEIR_BIN
+from weir_harness import WEIR_BIN
 
 CHAT = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
 

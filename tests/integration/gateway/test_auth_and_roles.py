@@ -6,7 +6,7 @@ import time
 import openai
 import pytest
 
-from conftest import WEIR_BIN, new_key
+from weir_harness import WEIR_BIN, new_key
 
 CHAT = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
 

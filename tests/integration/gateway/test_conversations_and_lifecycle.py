@@ -85,7 +85,7 @@ def test_client_disconnect_mid_stream_is_audited(sim, weir):
 
 def test_starts_without_config_file(tmp_path):
     import subprocess
-    from conftest import WEIR_BIN, free_port, wait_for_port
+    from weir_harness import WEIR_BIN, free_port, wait_for_port
     port = free_port()
     process = subprocess.Popen([WEIR_BIN, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -102,7 +102,7 @@ def test_starts_without_config_file(tmp_path):
 def test_env_overrides_config(tmp_path, sim):
     import os
     import subprocess
-    from conftest import WEIR_BIN, free_port, new_key, wait_for_port
+    from weir_harness import WEIR_BIN, free_port, new_key, wait_for_port
     port = free_port()
     key = new_key()
     env = dict(os.environ, WEIR_LISTEN=f"127.0.0.1:{port}", WEIR_DATA_DIR=str(tmp_path / "envdata"),
@@ -121,7 +121,7 @@ def test_env_overrides_config(tmp_path, sim):
 
 def test_bad_config_is_a_clear_error(tmp_path):
     import subprocess
-    from conftest import WEIR_BIN
+    from weir_harness import WEIR_BIN
     config = tmp_path / "bad.yaml"
     config.write_text("models:\n  - name: x\n    upstreams:\n      - url: ftp://nowhere\n")
     result = subprocess.run([WEIR_BIN, "serve", "--config", str(config)], capture_output=True, text=True, timeout=10)

@@ -66,3 +66,32 @@ def test_rejections_are_audited(weir):
     records = weir.audit(user="audited429", status=429)
     assert records
     assert records[0]["error_code"] == "rate_limit_exceeded"
+
+
+def test_failed_auth_blocks_client_ip(sim, weir_factory):
+    from weir_harness import new_key
+    weir = weir_factory([{"name": "demo", "upstreams": [{"url": sim.url}]}],
+                        abuse={"max_failed_auth_per_minute": 5, "block_seconds": 60})
+    statuses = [weir.request("POST", "/v1/chat/completions", key=new_key(), json=CHAT).status_code for _ in range(6)]
+    assert statuses == [401] * 6
+    blocked = weir.admin("POST", "/v1/chat/completions", json=CHAT)
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "client_blocked"
+    assert 0 < int(blocked.headers["retry-after"]) <= 60
+    assert requests_ok(weir)  # Probes stay open while the IP is blocked.
+    assert "event=anomaly kind=failed_auth_block" in weir.proc.output()
+
+
+def requests_ok(weir):
+    import requests
+    return requests.get(weir.url("/healthz"), timeout=5).status_code == 200
+
+
+def test_quota_hammering_is_reported(sim, weir_factory):
+    weir = weir_factory([{"name": "demo", "upstreams": [{"url": sim.url}]}],
+                        abuse={"max_rejections_per_minute": 5})
+    _, key = weir.user_with_key("hammer", "viewer", quota={"requests_per_second": 0.1, "burst": 1})
+    for _ in range(9):
+        weir.request("POST", "/v1/chat/completions", key=key, json=CHAT)
+    anomalies = weir.admin("GET", "/admin/v1/anomalies").json()["data"]
+    assert [a["kind"] for a in anomalies if a["subject"] == "hammer"] == ["quota_hammering"]

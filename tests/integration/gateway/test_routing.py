@@ -6,7 +6,7 @@ import openai
 import pytest
 import requests
 
-from conftest import Sim
+from weir_harness import Sim
 
 CHAT = {"model": "demo", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -34,11 +34,12 @@ def upstream_state(weir, url):
 
 def test_load_spread_over_upstreams(two_sims, weir_factory):
     weir = start(weir_factory, two_sims)
-    for _ in range(20):
+    for _ in range(40):
         assert weir.admin("POST", "/v1/chat/completions", json=CHAT).status_code == 200
     a, b = (s.requests_seen() for s in two_sims)
-    assert a + b == 20
-    assert a >= 5 and b >= 5
+    assert a + b == 40
+    # Equally fast upstreams share sequential traffic; latency noise may tilt it.
+    assert a >= 8 and b >= 8
 
 
 def test_one_500_does_not_eject(two_sims, weir_factory):
@@ -97,7 +98,7 @@ def test_half_open_recovery(two_sims, weir_factory):
 
 
 def test_connect_error_retried(sim, weir_factory, tmp_path):
-    from conftest import free_port
+    from weir_harness import free_port
     dead = f"http://127.0.0.1:{free_port()}/v1"
     weir = weir_factory([{"name": "demo", "upstreams": [{"url": dead}, {"url": sim.url}]}])
     for _ in range(4):
@@ -105,7 +106,7 @@ def test_connect_error_retried(sim, weir_factory, tmp_path):
 
 
 def test_all_upstreams_down_gives_clear_error(weir_factory):
-    from conftest import free_port
+    from weir_harness import free_port
     weir = weir_factory([{"name": "demo", "upstreams": [{"url": f"http://127.0.0.1:{free_port()}/v1"}]}])
     response = weir.admin("POST", "/v1/chat/completions", json=CHAT)
     assert response.status_code == 502

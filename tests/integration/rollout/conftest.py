@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-FIXTURES = REPO / "tests" / "fixtures" / "rollout"
+from rollout_paths import FIXTURES, REPO  # noqa: F401  (REPO is used by fixtures below)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +53,3 @@ class Weir:
 @pytest.fixture(scope="session")
 def weir(weir_bin: Path, fake_nvml: Path) -> Weir:
     return Weir(weir_bin, fake_nvml)
-
-
-CPU_ONLY_ARGS = ("--proc-root", FIXTURES / "proc-cpu16g", "--cgroup-root", FIXTURES / "empty-cgroup",
-                 "--nvidia-smi", "/nonexistent/nvidia-smi")

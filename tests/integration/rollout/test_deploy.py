@@ -18,7 +18,7 @@ import hcl2
 import pytest
 import yaml
 
-from conftest import CPU_ONLY_ARGS, FIXTURES
+from rollout_paths import CPU_ONLY_ARGS, FIXTURES
 
 TARGETS = ["compose", "systemd", "ansible", "terraform", "helm"]
 

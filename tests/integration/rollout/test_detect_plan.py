@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import CPU_ONLY_ARGS, FIXTURES
+from rollout_paths import CPU_ONLY_ARGS, FIXTURES
 
 GIB = 1 << 30
 

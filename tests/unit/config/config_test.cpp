@@ -204,9 +204,7 @@ models:
   EXPECT_EQ(config->models[0].name, "from-env");
 }
 
-// NOTE: disabled because it fails: environment values are parsed as YAML, so a
-// value starting with '[' or '{' becomes a list or map.
-TEST_F(ConfigTest, DISABLED_EnvironmentValueIsTakenAsText) {
+TEST_F(ConfigTest, EnvironmentValueIsTakenAsText) {
   // An IPv6 listen address starts with '[', which YAML would read as a list.
   setenv("WEIR_LISTEN", "[::1]:8080", 1);
   auto config = LoadConfig("");

@@ -69,9 +69,7 @@ TEST(ApplyModelParamsTest, RejectsMaxCompletionTokensAboveLimit) {
   EXPECT_EQ(status.error().param, "max_completion_tokens");
 }
 
-// NOTE: disabled because it fails: only max_completion_tokens is checked when both
-// fields are present.
-TEST(ApplyModelParamsTest, DISABLED_LimitAppliesToBothMaxFields) {
+TEST(ApplyModelParamsTest, LimitAppliesToBothMaxFields) {
   // Upstreams such as vLLM read max_tokens when both are sent, so a small
   // max_completion_tokens must not let a large max_tokens through.
   json::Document body = Parse(R"({"model":"m","messages":[],"max_completion_tokens":10,"max_tokens":99999})");

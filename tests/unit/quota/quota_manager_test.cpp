@@ -229,8 +229,7 @@ TEST_F(QuotaPromotionTest, CapNeverLowersARoleDefaultAboveIt) {
   EXPECT_DOUBLE_EQ(manager.LimitsFor(MakePrincipal(1, Role::kSuperadmin)).requests_per_second, 50.0);
 }
 
-// NOTE: disabled because it fails: the burst is multiplied by the uncapped factor.
-TEST_F(QuotaPromotionTest, DISABLED_CappedPromotionBoundsBurst) {
+TEST_F(QuotaPromotionTest, CappedPromotionBoundsBurst) {
   QuotaManager manager(config_, *counters_);
   Promote(manager, 1, 365, 100000, 0);
   QuotaLimits limits = manager.LimitsFor(MakePrincipal(1));
@@ -286,8 +285,7 @@ TEST_F(QuotaPromotionTest, PromotedUserGetsLargerBurstInAdmit) {
 // The config loader accepts 0 for both thresholds ("no minimum"); the policy
 // must then not divide by zero. Runs in a child process so a crash fails only
 // this test.
-// NOTE: disabled because it fails: UpdatePromotions divides by both thresholds.
-TEST_F(QuotaPromotionTest, DISABLED_ZeroThresholdsDoNotCrash) {
+TEST_F(QuotaPromotionTest, ZeroThresholdsDoNotCrash) {
   config_.promotion.min_account_days = 0;
   config_.promotion.min_requests = 0;
   EXPECT_EXIT(

@@ -202,9 +202,7 @@ TEST(UpstreamPoolTest, ProbeFailureEjectsAgain) {
   EXPECT_TRUE(pool.Choose(1, kNone, kStart + milliseconds(20010)).has_value());
 }
 
-// NOTE: disabled because it fails: a success from a request that was already in
-// flight when the upstream was ejected restores it before the cooldown ends.
-TEST(UpstreamPoolTest, DISABLED_LateSuccessKeepsCooldown) {
+TEST(UpstreamPoolTest, LateSuccessKeepsCooldown) {
   UpstreamPool pool = MakePool({{"a"}}, 3, milliseconds(10000));
   std::vector<UpstreamPool::Pick> picks;
   for (int i = 0; i < 4; ++i) {
