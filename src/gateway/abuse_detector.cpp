@@ -49,7 +49,10 @@ std::vector<Anomaly> AbuseDetector::Observe(const std::string& client_ip, int64_
     if (state.minute >= 0) {
       // Minutes without traffic count as zero, so a quiet user keeps a low baseline.
       int64_t idle_minutes = minute - state.minute - 1;
-      state.baseline = state.baseline * (1 - kBaselineAlpha) + kBaselineAlpha * state.requests;
+      // The first finished minute seeds the baseline; later minutes move it slowly.
+      state.baseline = state.seeded ? state.baseline * (1 - kBaselineAlpha) + kBaselineAlpha * state.requests
+                                    : state.requests;
+      state.seeded = true;
       for (int64_t i = 0; i < idle_minutes && i < 60; ++i) state.baseline *= 1 - kBaselineAlpha;
     }
     state.minute = minute;

@@ -68,7 +68,8 @@ class AbuseDetector {
     int64_t minute = -1;       // Minutes since the detector started.
     int requests = 0;
     int rejections = 0;
-    double baseline = 0;       // Average requests per minute over past active minutes.
+    double baseline = 0;       // Average requests per minute over past minutes.
+    bool seeded = false;       // The baseline holds at least one finished minute.
     bool spike_reported = false;
     bool hammering_reported = false;
   };
