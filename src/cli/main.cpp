@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   weir::cli::AddServeCommand(app);
   weir::cli::AddSimCommand(app);
   weir::cli::AddAdminCommands(app);
+  weir::cli::AddModelCommands(app);
+  weir::cli::AddEngineCommands(app);
 
   try {
     app.parse(argc, argv);

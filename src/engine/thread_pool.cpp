@@ -1,0 +1,85 @@
+#include "engine/thread_pool.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+namespace weir::engine {
+namespace {
+
+void RunShare(const std::function<void(int64_t, int64_t)>& body, int64_t count, int share,
+              int shares) {
+  const int64_t begin = count * share / shares;
+  const int64_t end = count * (share + 1) / shares;
+  if (begin < end) body(begin, end);
+}
+
+}  // namespace
+
+int ThreadPool::AvailableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = AvailableCpus();
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  start_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void ThreadPool::ParallelFor(int64_t count, const std::function<void(int64_t, int64_t)>& body) {
+  const int shares = size();
+  if (shares == 1 || count <= 1) {
+    if (count > 0) body(0, count);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    body_ = &body;
+    count_ = count;
+    pending_ = shares - 1;
+    ++generation_;
+  }
+  start_.notify_all();
+  RunShare(body, count, 0, shares);
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [this] { return pending_ == 0; });
+  body_ = nullptr;
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int64_t, int64_t)>* body;
+    int64_t count;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      body = body_;
+      count = count_;
+    }
+    RunShare(*body, count, index, size());
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --pending_;
+    }
+    done_.notify_one();
+  }
+}
+
+}  // namespace weir::engine
