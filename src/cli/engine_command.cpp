@@ -14,6 +14,8 @@
 #include "engine/model.h"
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
+#include "engine/tokenizer.h"
+#include <fstream>
 
 namespace weir::cli {
 namespace {
@@ -78,6 +80,38 @@ int RunLogits(const LogitsOptions& options) {
   return 0;
 }
 
+struct TokenizeOptions {
+  std::string model_path;
+  std::string tokenizer_json;
+  std::string text_file;
+  bool plain = false;
+};
+
+// Prints {"ids": [...], "decoded": "..."} for the text in a file, so tests can
+// compare ids with a reference tokenizer and check the round trip.
+int RunTokenize(const TokenizeOptions& options) {
+  Result<std::shared_ptr<engine::Tokenizer>> tokenizer = Error::Internal("no tokenizer source");
+  if (!options.tokenizer_json.empty()) {
+    tokenizer = engine::Tokenizer::FromHuggingFaceJson(options.tokenizer_json);
+  } else {
+    auto file = engine::GgufFile::Open(options.model_path);
+    if (!file.ok()) return Fail(file.error());
+    tokenizer = engine::Tokenizer::FromGguf(**file);
+  }
+  if (!tokenizer.ok()) return Fail(tokenizer.error());
+  std::ifstream stream(options.text_file, std::ios::binary);
+  if (!stream) return Fail(Error::InvalidRequest("cannot read text file " + options.text_file));
+  const std::string text((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  const std::vector<int> ids = (*tokenizer)->Encode(text, !options.plain);
+  const std::string decoded = (*tokenizer)->Decode(ids);
+  std::string out = "{\"ids\":[";
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  out += fmt::format("],\"round_trip\":{},\"bos\":{},\"eos\":{}}}\n", decoded == text ? "true" : "false",
+                     (*tokenizer)->bos(), (*tokenizer)->eos());
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 void AddEngineCommands(CLI::App& app) {
@@ -93,6 +127,15 @@ void AddEngineCommands(CLI::App& app) {
   logits->add_option("--batch", logits_options->batch, "Tokens per forward pass (0: all at once)");
   logits->add_flag("--portable", logits_options->portable, "Use the portable kernels, not AVX2");
   logits->callback([logits_options] { SetExitCode(RunLogits(*logits_options)); });
+
+  auto tokenize_options = std::make_shared<TokenizeOptions>();
+  CLI::App* tokenize = engine->add_subcommand("tokenize", "Print the token ids of a text file as JSON");
+  auto* model_option = tokenize->add_option("--model", tokenize_options->model_path, "GGUF file");
+  tokenize->add_option("--tokenizer-json", tokenize_options->tokenizer_json, "Hugging Face tokenizer.json")
+      ->excludes(model_option);
+  tokenize->add_option("--text-file", tokenize_options->text_file, "UTF-8 text to tokenize")->required();
+  tokenize->add_flag("--plain", tokenize_options->plain, "Treat special-token text as ordinary text");
+  tokenize->callback([tokenize_options] { SetExitCode(RunTokenize(*tokenize_options)); });
 }
 
 }  // namespace weir::cli
