@@ -15,6 +15,15 @@
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
 #include "engine/tokenizer.h"
+#include "engine/builtin_upstream.h"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <chrono>
 #include <fstream>
 
 namespace weir::cli {
@@ -112,6 +121,69 @@ int RunTokenize(const TokenizeOptions& options) {
   return 0;
 }
 
+struct ChatOptions {
+  BuiltinUpstreamOptions upstream;
+  std::string request_file;
+  std::string path = "/chat/completions";
+  int concurrent = 1;
+  int cancel_after = 0;
+};
+
+// Sends the request in `request_file` `concurrent` times at once through the
+// builtin upstream on one io_context thread, as the gateway does, and prints
+// one JSON line per request: {"index", "status", "pieces": [...]}. With
+// `cancel_after` > 0 each response is dropped after that many pieces, and the
+// line also reports the slots in use afterwards.
+int RunChat(const ChatOptions& options) {
+  std::ifstream stream(options.request_file, std::ios::binary);
+  if (!stream) return Fail(Error::InvalidRequest("cannot read request file " + options.request_file));
+  const std::string body((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  auto upstream = CreateBuiltinUpstream(options.upstream);
+  if (!upstream.ok()) return Fail(upstream.error());
+
+  boost::asio::io_context io;
+  std::vector<std::string> lines(static_cast<size_t>(options.concurrent));
+  int failures = 0;
+  for (int i = 0; i < options.concurrent; ++i) {
+    boost::asio::co_spawn(io, [&, i]() -> boost::asio::awaitable<void> {
+      UpstreamRequest request{options.path, body, body.find("\"stream\": true") != std::string::npos ||
+                                                  body.find("\"stream\":true") != std::string::npos,
+                              fmt::format("test{}", i)};
+      UpstreamOpenResult opened = co_await (*upstream)->Open(request, UpstreamTimeouts{});
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+      writer.StartObject();
+      writer.Key("index");
+      writer.Int(i);
+      writer.Key("status");
+      writer.Int(opened.response->status());
+      writer.Key("content_type");
+      writer.String(opened.response->content_type());
+      writer.Key("pieces");
+      writer.StartArray();
+      int pieces = 0;
+      for (;;) {
+        auto piece = co_await opened.response->Read();
+        if (!piece.ok()) {
+          ++failures;
+          writer.String("ERROR: " + piece.error().message);
+          break;
+        }
+        if (!piece->has_value()) break;
+        writer.String(**piece);
+        if (options.cancel_after > 0 && ++pieces >= options.cancel_after) break;
+      }
+      writer.EndArray();
+      opened.response.reset();
+      writer.EndObject();
+      lines[static_cast<size_t>(i)] = std::string(buffer.GetString(), buffer.GetSize());
+    }, boost::asio::detached);
+  }
+  io.run();
+  for (const std::string& line : lines) std::cout << line << "\n";
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void AddEngineCommands(CLI::App& app) {
@@ -136,6 +208,20 @@ void AddEngineCommands(CLI::App& app) {
   tokenize->add_option("--text-file", tokenize_options->text_file, "UTF-8 text to tokenize")->required();
   tokenize->add_flag("--plain", tokenize_options->plain, "Treat special-token text as ordinary text");
   tokenize->callback([tokenize_options] { SetExitCode(RunTokenize(*tokenize_options)); });
+
+  auto chat_options = std::make_shared<ChatOptions>();
+  chat_options->upstream.model_name = "test-model";
+  CLI::App* chat = engine->add_subcommand("chat", "Send a request body through the builtin upstream");
+  chat->add_option("--model", chat_options->upstream.model_path, "GGUF file")->required();
+  chat->add_option("--request", chat_options->request_file, "File with the JSON request body")->required();
+  chat->add_option("--path", chat_options->path, "/chat/completions or /completions");
+  chat->add_option("--threads", chat_options->upstream.threads, "Compute threads (0: all available CPUs)");
+  chat->add_option("--context-size", chat_options->upstream.context_size, "Tokens per sequence");
+  chat->add_option("--parallel", chat_options->upstream.parallel, "Sequences generated at once");
+  chat->add_option("--chat-template", chat_options->upstream.chat_template, "chatml, deepseek-r1 or llama3");
+  chat->add_option("--concurrent", chat_options->concurrent, "Copies of the request sent at once");
+  chat->add_option("--cancel-after", chat_options->cancel_after, "Drop each response after this many pieces");
+  chat->callback([chat_options] { SetExitCode(RunChat(*chat_options)); });
 }
 
 }  // namespace weir::cli
