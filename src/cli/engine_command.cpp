@@ -16,6 +16,8 @@
 #include "engine/thread_pool.h"
 #include "engine/tokenizer.h"
 #include "engine/builtin_upstream.h"
+#include "engine/chat_template.h"
+#include "engine/openai_request.h"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,7 +25,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <array>
 #include <chrono>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <fstream>
 
 namespace weir::cli {
@@ -138,6 +143,8 @@ int RunChat(const ChatOptions& options) {
   std::ifstream stream(options.request_file, std::ios::binary);
   if (!stream) return Fail(Error::InvalidRequest("cannot read request file " + options.request_file));
   const std::string body((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  // Logs go to stderr so that stdout holds only the JSON lines.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("engine"));
   auto upstream = CreateBuiltinUpstream(options.upstream);
   if (!upstream.ok()) return Fail(upstream.error());
 
@@ -184,6 +191,37 @@ int RunChat(const ChatOptions& options) {
   return failures == 0 ? 0 : 1;
 }
 
+// Prints {"prompt": "..."}: the chat request's messages rendered with the
+// model's chat template, for comparison with a Jinja rendering.
+int RunRenderChat(const std::string& model_path, const std::string& request_file,
+                  const std::string& template_override) {
+  std::ifstream stream(request_file, std::ios::binary);
+  if (!stream) return Fail(Error::InvalidRequest("cannot read request file " + request_file));
+  const std::string body((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  auto file = engine::GgufFile::Open(model_path);
+  if (!file.ok()) return Fail(file.error());
+  auto chat_template = engine::ChatTemplate::Select((*file)->GetString("tokenizer.chat_template"),
+                                                    template_override);
+  if (!chat_template.ok()) return Fail(chat_template.error());
+  auto request = engine::ParseOpenAiRequest("/chat/completions", body);
+  if (!request.ok()) return Fail(request.error());
+  auto tokenizer = engine::Tokenizer::FromGguf(**file);
+  if (!tokenizer.ok()) return Fail(tokenizer.error());
+  const int bos = (*tokenizer)->bos();
+  auto prompt = chat_template->Render(request->messages, bos >= 0 ? (*tokenizer)->TokenBytes(bos) : "");
+  if (!prompt.ok()) return Fail(prompt.error());
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  writer.Key("template");
+  writer.String(chat_template->name());
+  writer.Key("prompt");
+  writer.String(*prompt);
+  writer.EndObject();
+  std::cout << buffer.GetString() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddEngineCommands(CLI::App& app) {
@@ -222,6 +260,15 @@ void AddEngineCommands(CLI::App& app) {
   chat->add_option("--concurrent", chat_options->concurrent, "Copies of the request sent at once");
   chat->add_option("--cancel-after", chat_options->cancel_after, "Drop each response after this many pieces");
   chat->callback([chat_options] { SetExitCode(RunChat(*chat_options)); });
+
+  auto render_options = std::make_shared<std::array<std::string, 3>>();
+  CLI::App* render = engine->add_subcommand("render-chat", "Print a chat request rendered with the model's template");
+  render->add_option("--model", (*render_options)[0], "GGUF file")->required();
+  render->add_option("--request", (*render_options)[1], "File with the JSON request body")->required();
+  render->add_option("--chat-template", (*render_options)[2], "chatml, deepseek-r1 or llama3");
+  render->callback([render_options] {
+    SetExitCode(RunRenderChat((*render_options)[0], (*render_options)[1], (*render_options)[2]));
+  });
 }
 
 }  // namespace weir::cli

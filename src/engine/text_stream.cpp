@@ -1,6 +1,7 @@
 #include "engine/text_stream.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace weir::engine {
 namespace {
@@ -15,6 +16,48 @@ size_t PartialSuffix(const std::string& text, const std::string& tag) {
     if (text.compare(text.size() - length, length, tag, 0, length) == 0) return length;
   }
   return 0;
+}
+
+// Replaces every invalid UTF-8 sequence with U+FFFD, so JSON encoders and
+// clients always receive valid text. `text` ends on a character boundary.
+std::string ReplaceInvalidUtf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    // Sequence length and smallest code point (overlong forms are invalid).
+    size_t length = 0;
+    uint32_t minimum = 0;
+    if (lead < 0x80) {
+      length = 1;
+    } else if ((lead & 0xE0) == 0xC0) {
+      length = 2;
+      minimum = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      minimum = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4;
+      minimum = 0x10000;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    uint32_t code_point = length == 1 ? lead : (lead & (0x7F >> length));
+    for (size_t k = 1; valid && k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      valid = (next & 0xC0) == 0x80;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    valid = valid && code_point >= minimum && code_point <= 0x10FFFF &&
+            !(code_point >= 0xD800 && code_point <= 0xDFFF);
+    if (valid) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -49,7 +92,7 @@ TextDelta TextStream::Feed(const std::string& bytes) {
   if (stopped_) return out;
   utf8_pending_ += bytes;
   const size_t complete = CompleteUtf8Prefix(utf8_pending_);
-  stop_pending_ += utf8_pending_.substr(0, complete);
+  stop_pending_ += ReplaceInvalidUtf8(utf8_pending_.substr(0, complete));
   utf8_pending_.erase(0, complete);
 
   size_t first_stop = std::string::npos;
@@ -70,7 +113,7 @@ TextDelta TextStream::Feed(const std::string& bytes) {
 
 TextDelta TextStream::Finish() {
   TextDelta out;
-  if (!stopped_) Route(stop_pending_ + utf8_pending_, true, &out);
+  if (!stopped_) Route(stop_pending_ + ReplaceInvalidUtf8(utf8_pending_), true, &out);
   stop_pending_.clear();
   utf8_pending_.clear();
   return out;

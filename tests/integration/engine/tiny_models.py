@@ -43,11 +43,49 @@ def _matrix(rng, rows, columns, qtype):
     return gguf.quants.quantize(values, qtype), qtype
 
 
-def write_tiny_model(path, arch, type_name, seed=0, tied=False):
-    """Write a 2-layer `llama` or `qwen2` model to `path` with weights in `type_name`."""
+SPECIAL_TOKENS = ["<|im_start|>", "<|im_end|>", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
+                  "<｜User｜>", "<｜Assistant｜>", "<|begin_of_text|>", "<|start_header_id|>",
+                  "<|end_header_id|>", "<|eot_id|>", "<think>", "</think>"]
+
+
+def _byte_alphabet():
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    mapping, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            mapping[b] = chr(b)
+        else:
+            mapping[b] = chr(256 + extra)
+            extra += 1
+    return [mapping[b] for b in range(256)]
+
+
+def _add_tokenizer(writer, chat_template, bos):
+    tokens = _byte_alphabet() + SPECIAL_TOKENS
+    tokens += [f"<|unused_{i}|>" for i in range(VOCAB - len(tokens))]
+    types = [1] * 256 + [3] * (VOCAB - 256)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("gpt2")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(["a b"])
+    writer.add_bos_token_id(tokens.index(bos))
+    writer.add_eos_token_id(tokens.index("<|im_end|>"))
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
+
+
+def write_tiny_model(path, arch, type_name, seed=0, tied=False, chat_template=None,
+                     bos="<|im_start|>"):
+    """Write a 2-layer `llama` or `qwen2` model to `path` with weights in `type_name`.
+
+    The byte-level vocabulary holds the 256 byte tokens and the special
+    tokens of ChatML, DeepSeek-R1 and Llama 3, without merges.
+    """
     rng = np.random.default_rng(seed)
     qtype = TYPES[type_name]
     writer = gguf.GGUFWriter(str(path), arch)
+    _add_tokenizer(writer, chat_template, bos)
     writer.add_block_count(LAYERS)
     writer.add_context_length(256)
     writer.add_embedding_length(EMBEDDING)
