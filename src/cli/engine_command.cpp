@@ -18,6 +18,9 @@
 #include "engine/builtin_upstream.h"
 #include "engine/chat_template.h"
 #include "engine/openai_request.h"
+#include "engine/scheduler.h"
+#include <condition_variable>
+#include <mutex>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -222,6 +225,115 @@ int RunRenderChat(const std::string& model_path, const std::string& request_file
   return 0;
 }
 
+struct BenchOptions {
+  std::string model_path;
+  int threads = 0;
+  int streams = 1;
+  int prompt_tokens = 128;
+  int generate_tokens = 64;
+  std::string prompt_ids;  // When set: greedy ids for this prompt, one stream.
+};
+
+// Collects token events of one sequence with their arrival times.
+class RecordingSink : public engine::GenerationSink {
+ public:
+  void Push(engine::GenerationEvent event) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (event.token >= 0) {
+      if (tokens.empty()) first_token_at = now;
+      tokens.push_back(event.token);
+    }
+    if (event.done) {
+      done = true;
+      done_at = now;
+      if (event.error) error = event.error->message;
+      changed_.notify_all();
+    }
+  }
+  void WaitDone() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return done; });
+  }
+  std::vector<int> tokens;
+  std::chrono::steady_clock::time_point first_token_at, done_at;
+  bool done = false;
+  std::string error;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+// Measures prefill and decode speed through the scheduler, the path the
+// gateway uses: `streams` sequences of `prompt_tokens` prompt tokens each
+// start together and generate `generate_tokens` tokens ignoring EOS.
+// Prefill tokens/s: all prompt tokens over the time until every sequence
+// has its first token. Decode tokens/s: the tokens after each sequence's
+// first, over the time from the last first token to the last finish.
+int RunBench(const BenchOptions& options) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("engine"));
+  auto file = engine::GgufFile::Open(options.model_path);
+  if (!file.ok()) return Fail(file.error());
+  auto model = engine::Model::Load(*file);
+  if (!model.ok()) return Fail(model.error());
+  auto tokenizer = engine::Tokenizer::FromGguf(**file);
+  if (!tokenizer.ok()) return Fail(tokenizer.error());
+  std::shared_ptr<const engine::Model> shared_model(std::move(*model));
+  const int vocab = shared_model->config().vocab;
+
+  std::vector<std::vector<int>> prompts;
+  if (!options.prompt_ids.empty()) {
+    prompts.push_back(ParseIds(options.prompt_ids));
+  } else {
+    for (int s = 0; s < options.streams; ++s) {
+      std::vector<int> prompt;
+      for (int i = 0; i < options.prompt_tokens; ++i) prompt.push_back((s * 7919 + i * 104729 + 1000) % vocab);
+      prompts.push_back(std::move(prompt));
+    }
+  }
+  engine::SchedulerOptions scheduler_options;
+  scheduler_options.threads = options.threads;
+  scheduler_options.parallel = static_cast<int>(prompts.size());
+  scheduler_options.context_size = static_cast<int>(prompts[0].size()) + options.generate_tokens + 8;
+  scheduler_options.prefill_chunk = 512;
+  engine::Scheduler scheduler(shared_model, *tokenizer, scheduler_options);
+
+  std::vector<std::shared_ptr<RecordingSink>> sinks;
+  const auto started = std::chrono::steady_clock::now();
+  for (const auto& prompt : prompts) {
+    engine::GenerationRequest request;
+    request.prompt = prompt;
+    request.sampling.temperature = 0;
+    request.max_tokens = options.generate_tokens;
+    request.ignore_eos = options.prompt_ids.empty();
+    request.report_tokens = true;
+    sinks.push_back(std::make_shared<RecordingSink>());
+    scheduler.Submit(std::move(request), sinks.back());
+  }
+  for (auto& sink : sinks) sink->WaitDone();
+
+  auto seconds = [](auto from, auto to) { return std::chrono::duration<double>(to - from).count(); };
+  auto last_first = started;
+  auto last_done = started;
+  int64_t prompt_total = 0, decode_total = 0;
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    if (!sinks[i]->error.empty()) return Fail(Error::Internal(sinks[i]->error));
+    last_first = std::max(last_first, sinks[i]->first_token_at);
+    last_done = std::max(last_done, sinks[i]->done_at);
+    prompt_total += static_cast<int64_t>(prompts[i].size());
+    decode_total += static_cast<int64_t>(sinks[i]->tokens.size()) - 1;
+  }
+  std::string ids;
+  for (size_t i = 0; i < sinks[0]->tokens.size(); ++i) ids += (i ? "," : "") + std::to_string(sinks[0]->tokens[i]);
+  std::cout << fmt::format(
+      "{{\"threads\":{},\"streams\":{},\"kernel\":\"{}\",\"prompt_tokens\":{},\"generated_tokens\":{},"
+      "\"prefill_tokens_per_second\":{:.2f},\"decode_tokens_per_second\":{:.2f},\"tokens\":[{}]}}\n",
+      scheduler.threads(), prompts.size(), engine::KernelName(), prompt_total, decode_total + static_cast<int64_t>(sinks.size()),
+      prompt_total / seconds(started, last_first), decode_total / seconds(last_first, last_done), ids);
+  return 0;
+}
+
 }  // namespace
 
 void AddEngineCommands(CLI::App& app) {
@@ -260,6 +372,17 @@ void AddEngineCommands(CLI::App& app) {
   chat->add_option("--concurrent", chat_options->concurrent, "Copies of the request sent at once");
   chat->add_option("--cancel-after", chat_options->cancel_after, "Drop each response after this many pieces");
   chat->callback([chat_options] { SetExitCode(RunChat(*chat_options)); });
+
+  auto bench_options = std::make_shared<BenchOptions>();
+  CLI::App* bench = engine->add_subcommand("bench", "Measure prefill and decode tokens/s through the scheduler");
+  bench->add_option("--model", bench_options->model_path, "GGUF file")->required();
+  bench->add_option("--threads", bench_options->threads, "Compute threads (0: all available CPUs)");
+  bench->add_option("--streams", bench_options->streams, "Sequences generated at once");
+  bench->add_option("--prompt-tokens", bench_options->prompt_tokens, "Prompt tokens per sequence");
+  bench->add_option("--generate-tokens", bench_options->generate_tokens, "Tokens generated per sequence");
+  bench->add_option("--prompt-ids", bench_options->prompt_ids,
+                    "Greedy generation for this prompt (comma-separated ids), stopping at EOS");
+  bench->callback([bench_options] { SetExitCode(RunBench(*bench_options)); });
 
   auto render_options = std::make_shared<std::array<std::string, 3>>();
   CLI::App* render = engine->add_subcommand("render-chat", "Print a chat request rendered with the model's template");

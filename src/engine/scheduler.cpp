@@ -179,7 +179,12 @@ void Scheduler::Step(std::vector<std::shared_ptr<Sequence>>* active) {
 }
 
 void Scheduler::HandleToken(Sequence& sequence, int token) {
-  if (tokenizer_->IsEndOfGeneration(token)) {
+  if (sequence.request.report_tokens) {
+    GenerationEvent event;
+    event.token = token;
+    sequence.sink->Push(std::move(event));
+  }
+  if (!sequence.request.ignore_eos && tokenizer_->IsEndOfGeneration(token)) {
     FinishSequence(sequence, "stop", {});
     return;
   }

@@ -34,6 +34,8 @@ struct GenerationRequest {
   int max_tokens = 0;       // Completion tokens; the context size also limits them.
   std::vector<std::string> stop;
   bool opens_reasoning = false;
+  bool ignore_eos = false;     // Benchmarks: generate exactly max_tokens.
+  bool report_tokens = false;  // Send an event with the id of every token.
 };
 
 // One message from the scheduler to a request's reader.
@@ -44,6 +46,7 @@ struct GenerationEvent {
   std::optional<Error> error;  // Set when the request failed; done is true too.
   int prompt_tokens = 0;
   int completion_tokens = 0;
+  int token = -1;  // The sampled token, with GenerationRequest::report_tokens.
 };
 
 class GenerationSink {
