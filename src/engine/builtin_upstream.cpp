@@ -65,8 +65,9 @@ class WaiterImpl : public Waiter {
 };
 
 // Events from the scheduler thread to the reading coroutine. Push() never
-// blocks; it resumes a waiting reader by posting its handler to the reader's
-// own executor, so the wake-up cannot be lost between check and wait.
+// blocks. It resumes a waiting reader by posting the stored handler to the
+// reader's own executor, and because the handler is stored under the same
+// mutex as the queue, a wake-up cannot be lost between check and wait.
 class EventQueue : public engine::GenerationSink {
  public:
   void Push(GenerationEvent event) override {

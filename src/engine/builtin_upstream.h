@@ -3,8 +3,8 @@
 // and audit treat it like any HTTP upstream.
 //
 // Threading: Open() and Read() run on the gateway's io_context threads and do
-// only parsing, tokenization and queue operations there; the forward passes
-// run on the engine's own threads (one scheduler thread plus its pool).
+// only parsing, tokenization and queue operations there. The forward passes
+// run on the engine's own threads: one scheduler thread plus its pool.
 #pragma once
 
 #include <memory>

@@ -110,8 +110,8 @@ Result<std::string> ChatTemplate::Render(const std::vector<ChatMessage>& message
       break;
 
     case Kind::kDeepSeekR1: {
-      // System messages are joined at the start; earlier assistant turns keep
-      // only their answer, without the reasoning before </think>.
+      // System messages are joined at the start. Earlier assistant turns keep
+      // only their final text, without the reasoning before </think>.
       std::string system;
       for (const ChatMessage& message : messages) {
         if (message.role == "system") system += (system.empty() ? "" : "\n\n") + message.content;

@@ -1,7 +1,7 @@
 // ChatTemplate: turns OpenAI chat messages into the prompt text a model was
 // trained on. The template is recognised from the GGUF key
 // tokenizer.chat_template (a Jinja program) by its marker tokens, or chosen by
-// name with a configuration override; no Jinja is interpreted.
+// name with a configuration override. No Jinja is interpreted.
 #pragma once
 
 #include <string>

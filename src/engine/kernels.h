@@ -1,5 +1,5 @@
 // Internal: the two kernel builds that quant.cpp dispatches between.
-// `scratch` holds at least weight.columns floats.
+// `scratch` has room for at least weight.columns floats.
 #pragma once
 
 #include "engine/quant.h"

@@ -63,7 +63,7 @@ class KvCache {
 };
 
 // One token of a batch: its id, its position in its sequence and that
-// sequence's cache. `logits` asks for the next-token logits after it.
+// sequence's cache. `logits` requests the next-token logits after it.
 struct BatchToken {
   int token = 0;
   int position = 0;

@@ -2,9 +2,9 @@
 // row dequantization and the matrix product of a weight matrix with a batch
 // of f32 activations.
 //
-// Every function here is pure and thread-safe. The kernels exist twice, a
-// portable build and an AVX2/FMA build; the first call picks the AVX2 build
-// when the CPU supports it (checked with __builtin_cpu_supports).
+// Every function here is pure and thread-safe. The kernels exist twice, as a
+// portable build and an AVX2/FMA build. Each call uses the AVX2 build when
+// __builtin_cpu_supports reports AVX2, FMA and F16C.
 #pragma once
 
 #include <cstddef>

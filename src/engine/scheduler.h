@@ -1,7 +1,7 @@
 // Scheduler: runs many generation requests on one model with continuous
-// batching. Each step evaluates one batch that holds the next token of every
-// decoding sequence plus prompt chunks of sequences still in prefill; new
-// requests join between steps, and finished or cancelled ones leave and free
+// batching. Each step evaluates one batch that contains the next token of
+// every decoding sequence plus prompt chunks of sequences still in prefill.
+// New requests join between steps. Finished or cancelled ones leave and free
 // their KV cache slot.
 //
 // Threading: Submit() and Cancel are safe from any thread. The scheduler

@@ -1,7 +1,7 @@
 // ThreadPool: a fixed set of worker threads that split one loop at a time.
 //
-// ParallelFor() may be called from one thread at a time (the engine's
-// scheduler thread); the calling thread runs a share of the loop itself and
+// ParallelFor() may be called from one thread at a time, the engine's
+// scheduler thread. The calling thread runs a share of the loop itself and
 // returns when every share is done.
 #pragma once
 

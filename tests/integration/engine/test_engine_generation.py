@@ -57,7 +57,8 @@ def run_chat(weir_bin, tmp_path, model, body, *extra, path="/chat/completions", 
 def sse_events(pieces):
     events = []
     for piece in pieces:
-        assert piece.startswith("data: ") and piece.endswith("\n\n"), piece
+        assert piece.startswith("data: "), piece
+        assert piece.endswith("\n\n"), piece
         events.append(piece[len("data: "):-2])
     return events
 

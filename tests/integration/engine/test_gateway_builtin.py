@@ -1,8 +1,8 @@
 """The built-in SmolLM2 served through `weir serve`, seen by the openai client.
 
 Needs a `weir serve` that reads `--config` and wires `kind: builtin`
-upstreams to CreateBuiltinUpstream; the test is skipped, with the reason,
-when the binary's serve command has no --config option.
+upstreams to CreateBuiltinUpstream. When the binary's serve command has no
+--config option, the tests are skipped with that reason.
 """
 
 import os

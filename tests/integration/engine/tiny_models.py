@@ -2,9 +2,9 @@
 
 Every 2-D weight is stored in the requested tensor type. Types that the `gguf`
 package can quantize (F32, F16, BF16, Q8_0, Q4_0, Q4_1) are quantized from
-random values; for the K-quants (Q4_K, Q5_K, Q6_K), which it only
-dequantizes, random blocks are written with their f16 scales set to sane
-values, so every bit pattern of the quantized values is exercised.
+random values. The package only dequantizes the K-quants (Q4_K, Q5_K, Q6_K),
+so for those random blocks are written with their f16 scales set to small
+finite values, which exercises every bit pattern of the quantized values.
 """
 
 import numpy as np
@@ -79,7 +79,7 @@ def write_tiny_model(path, arch, type_name, seed=0, tied=False, chat_template=No
                      bos="<|im_start|>"):
     """Write a 2-layer `llama` or `qwen2` model to `path` with weights in `type_name`.
 
-    The byte-level vocabulary holds the 256 byte tokens and the special
+    The byte-level vocabulary contains the 256 byte tokens and the special
     tokens of ChatML, DeepSeek-R1 and Llama 3, without merges.
     """
     rng = np.random.default_rng(seed)
