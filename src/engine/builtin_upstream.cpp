@@ -473,11 +473,13 @@ Result<std::shared_ptr<Upstream>> CreateBuiltinUpstream(const BuiltinUpstreamOpt
   auto model = engine::Model::Load(*file);
   if (!model.ok()) return model.error();
   const engine::ModelConfig& config = (*model)->config();
+  // A context beyond the trained one would only produce garbage.
+  const int context_size = std::min(options.context_size, std::max(config.trained_context, 16));
 
   // Memory: the mapped weights stay resident, plus one KV cache per slot.
   const uint64_t weights = (*file)->file_size();
   const uint64_t kv = static_cast<uint64_t>(engine::KvCache::BytesPerToken(config)) *
-                      static_cast<uint64_t>(options.context_size) * static_cast<uint64_t>(options.parallel);
+                      static_cast<uint64_t>(context_size) * static_cast<uint64_t>(options.parallel);
   const uint64_t needed = weights + kv;
   if (auto available = engine::AvailableMemoryBytes(); available && needed > *available) {
     return Error::InvalidRequest(
@@ -485,7 +487,7 @@ Result<std::shared_ptr<Upstream>> CreateBuiltinUpstream(const BuiltinUpstreamOpt
                     "parallel={} x context_size={}), but only {:.0f} MiB are available; lower "
                     "context_size or parallel, or free {:.0f} MiB", options.model_name,
                     needed / kMiB, weights / kMiB, kv / kMiB, options.parallel,
-                    options.context_size, *available / kMiB, (needed - *available) / kMiB),
+                    context_size, *available / kMiB, (needed - *available) / kMiB),
         "model_path", "insufficient_memory");
   }
 
@@ -513,7 +515,7 @@ Result<std::shared_ptr<Upstream>> CreateBuiltinUpstream(const BuiltinUpstreamOpt
   instance->chat_template = *chat_template;
   engine::SchedulerOptions scheduler_options;
   scheduler_options.threads = options.threads;
-  scheduler_options.context_size = std::min(options.context_size, std::max(config.trained_context, 16));
+  scheduler_options.context_size = context_size;
   scheduler_options.parallel = options.parallel;
   instance->options.context_size = scheduler_options.context_size;
   instance->scheduler = std::make_unique<engine::Scheduler>(instance->model, instance->tokenizer,

@@ -265,3 +265,13 @@ def test_reasoning_split_with_r1_template(weir_bin, tmp_path):
     assert message["content"] == "" or "reasoning_content" in message
     assert "reasoning_content" in message
     assert len(message["reasoning_content"]) > 0
+
+
+def test_load_rejected_when_memory_short(weir_bin, tmp_path, smollm2_path):
+    # 100000 slots of 2048 tokens need about 4.5 TiB of KV cache.
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    _, result = run_chat(weir_bin, tmp_path, smollm2_path, body, "--context-size", "2048",
+                         "--parallel", "100000", check=False)
+    assert result.returncode != 0
+    assert "MiB are available" in result.stderr
+    assert "lower context_size or parallel" in result.stderr
