@@ -6,12 +6,14 @@
 
 namespace weir::engine {
 namespace portable {
+float DotImpl(const float* a, const float* b, int64_t n);
 void DequantizeRowImpl(GgmlType type, const void* row, float* out, int64_t elements);
 void MatMulRowsImpl(const WeightView& weight, const float* input, int64_t in_stride,
                     int64_t tokens, float* out, int64_t out_stride, int64_t row_begin,
                     int64_t row_end, float* scratch);
 }  // namespace portable
 namespace avx2 {
+float DotImpl(const float* a, const float* b, int64_t n);
 void DequantizeRowImpl(GgmlType type, const void* row, float* out, int64_t elements);
 void MatMulRowsImpl(const WeightView& weight, const float* input, int64_t in_stride,
                     int64_t tokens, float* out, int64_t out_stride, int64_t row_begin,

@@ -201,8 +201,7 @@ void Model::Attention(const std::vector<BatchToken>& batch, int layer, const flo
       float max_score = -INFINITY;
       for (int j = 0; j < length; ++j) {
         const float* key = token.cache->keys(layer, j) + kv_offset;
-        float dot = 0;
-        for (int d = 0; d < head_dim; ++d) dot += query[d] * key[d];
+        const float dot = DotProduct(query, key, head_dim);
         scores[static_cast<size_t>(j)] = dot * scale;
         max_score = std::max(max_score, dot * scale);
       }

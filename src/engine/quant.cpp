@@ -133,6 +133,10 @@ void MatMulRows(const WeightView& weight, const float* input, int64_t in_stride,
   }
 }
 
+float DotProduct(const float* a, const float* b, int64_t n) {
+  return UseAvx2() ? avx2::DotImpl(a, b, n) : portable::DotImpl(a, b, n);
+}
+
 const char* KernelName() { return UseAvx2() ? "avx2" : "portable"; }
 
 void ForcePortableKernels(bool portable) { force_portable.store(portable); }

@@ -66,6 +66,9 @@ struct WeightView {
 void MatMulRows(const WeightView& weight, const float* input, int64_t in_stride, int64_t tokens,
                 float* out, int64_t out_stride, int64_t row_begin, int64_t row_end);
 
+// Returns the dot product of two f32 vectors of length n.
+float DotProduct(const float* a, const float* b, int64_t n);
+
 // Name of the kernel build in use: "avx2" or "portable".
 const char* KernelName();
 // Forces the portable kernels, so tests can compare both builds.
