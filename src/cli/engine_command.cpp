@@ -57,6 +57,7 @@ struct LogitsOptions {
   std::string prompt_ids;
   int threads = 0;
   bool portable = false;
+  bool f32_activations = false;
   int batch = 0;
 };
 
@@ -65,6 +66,7 @@ struct LogitsOptions {
 // tests cover the KV cache across Evaluate() calls.
 int RunLogits(const LogitsOptions& options) {
   engine::ForcePortableKernels(options.portable);
+  engine::SetQuantizedActivations(!options.f32_activations);
   auto file = engine::GgufFile::Open(options.model_path);
   if (!file.ok()) return Fail(file.error());
   auto model = engine::Model::Load(*file);
@@ -348,6 +350,8 @@ void AddEngineCommands(CLI::App& app) {
   logits->add_option("--threads", logits_options->threads, "Worker threads (0: all available CPUs)");
   logits->add_option("--batch", logits_options->batch, "Tokens per forward pass (0: all at once)");
   logits->add_flag("--portable", logits_options->portable, "Use the portable kernels, not AVX2");
+  logits->add_flag("--f32-activations", logits_options->f32_activations,
+                   "Multiply in f32 only, without the 8-bit activation path");
   logits->callback([logits_options] { SetExitCode(RunLogits(*logits_options)); });
 
   auto tokenize_options = std::make_shared<TokenizeOptions>();

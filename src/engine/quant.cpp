@@ -10,6 +10,7 @@ namespace weir::engine {
 namespace {
 
 std::atomic<bool> force_portable{false};
+std::atomic<bool> quantize_activations{true};
 
 bool CpuHasAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -121,15 +122,17 @@ void DequantizeRow(GgmlType type, const void* row, float* out, int64_t elements)
 void MatMulRows(const WeightView& weight, const float* input, int64_t in_stride, int64_t tokens,
                 float* out, int64_t out_stride, int64_t row_begin, int64_t row_end) {
   thread_local std::vector<float> scratch;
-  if (static_cast<int64_t>(scratch.size()) < weight.columns) {
-    scratch.resize(static_cast<size_t>(weight.columns));
+  // The row buffer, or for up to 8 decode tokens their 8-bit copies plus two
+  // floats per 32-value block: 8 * (1.25 columns) bytes fit in 3 columns floats.
+  if (static_cast<int64_t>(scratch.size()) < 3 * weight.columns) {
+    scratch.resize(static_cast<size_t>(3 * weight.columns));
   }
   if (UseAvx2()) {
     avx2::MatMulRowsImpl(weight, input, in_stride, tokens, out, out_stride, row_begin, row_end,
-                         scratch.data());
+                         scratch.data(), quantize_activations.load(std::memory_order_relaxed));
   } else {
     portable::MatMulRowsImpl(weight, input, in_stride, tokens, out, out_stride, row_begin,
-                             row_end, scratch.data());
+                             row_end, scratch.data(), false);
   }
 }
 
@@ -140,5 +143,7 @@ float DotProduct(const float* a, const float* b, int64_t n) {
 const char* KernelName() { return UseAvx2() ? "avx2" : "portable"; }
 
 void ForcePortableKernels(bool portable) { force_portable.store(portable); }
+
+void SetQuantizedActivations(bool enabled) { quantize_activations.store(enabled); }
 
 }  // namespace weir::engine

@@ -71,15 +71,32 @@ TEST(QuantTest, Avx2AndPortableMatMulAgree) {
     }
     WeightView view{type, weights.data(), rows, columns, row_bytes};
     std::vector<float> fast(static_cast<size_t>(rows * tokens)), portable(fast.size());
-    ForcePortableKernels(false);
+    std::vector<float> quantized(fast.size());
+    SetQuantizedActivations(false);
     MatMulRows(view, input.data(), columns, tokens, fast.data(), rows, 0, rows);
+    SetQuantizedActivations(true);
+    MatMulRows(view, input.data(), columns, tokens, quantized.data(), rows, 0, rows);
     ForcePortableKernels(true);
     MatMulRows(view, input.data(), columns, tokens, portable.data(), rows, 0, rows);
     ForcePortableKernels(false);
-    for (size_t i = 0; i < fast.size(); ++i) {
-      if (std::isnan(portable[i])) continue;
-      EXPECT_NEAR(fast[i], portable[i], 1e-3f * std::max(1.0f, std::fabs(portable[i])))
-          << TypeName(static_cast<uint32_t>(type)) << " index " << i;
+
+    std::vector<float> row(static_cast<size_t>(columns));
+    for (int64_t r = 0; r < rows; ++r) {
+      DequantizeRow(type, weights.data() + r * row_bytes, row.data(), columns);
+      for (int64_t t = 0; t < tokens; ++t) {
+        const size_t i = static_cast<size_t>(t * rows + r);
+        if (std::isnan(portable[i])) continue;
+        EXPECT_NEAR(fast[i], portable[i], 1e-3f * std::max(1.0f, std::fabs(portable[i])))
+            << TypeName(static_cast<uint32_t>(type)) << " index " << i;
+        // 8-bit activations: the error is bounded by the rounding of each
+        // input value (at most 1/254 of its block's maximum) times |w|.
+        double bound = 0;
+        for (int64_t k = 0; k < columns; ++k) {
+          bound += std::fabs(row[static_cast<size_t>(k)]) * std::fabs(input[static_cast<size_t>(t * columns + k)]);
+        }
+        EXPECT_NEAR(quantized[i], portable[i], 0.01 * bound + 1e-3)
+            << TypeName(static_cast<uint32_t>(type)) << " index " << i;
+      }
     }
   }
 }
