@@ -182,7 +182,7 @@ class GenerationResponse : public UpstreamResponse {
     if (finished_) co_return std::optional<std::string>();
     if (request_.stream && !sent_first_chunk_) {
       sent_first_chunk_ = true;
-      if (request_.chat) co_return std::optional<std::string>(SseEvent(Chunk(nullptr, true, "", "")));
+      if (request_.chat) co_return std::optional<std::string>(SseEvent(Chunk(nullptr, true, "")));
     }
     for (;;) {
       GenerationEvent event = co_await NextEvent();
@@ -200,15 +200,15 @@ class GenerationResponse : public UpstreamResponse {
       }
       if (event.done) {
         finished_ = true;
-        if (!event.delta.empty()) queued_pieces_.push_back(SseEvent(Chunk(&event.delta, false, "", "")));
-        queued_pieces_.push_back(SseEvent(Chunk(nullptr, false, event.finish_reason, "")));
+        if (!event.delta.empty()) queued_pieces_.push_back(SseEvent(Chunk(&event.delta, false, "")));
+        queued_pieces_.push_back(SseEvent(Chunk(nullptr, false, event.finish_reason)));
         if (request_.include_usage) queued_pieces_.push_back(SseEvent(UsageChunk(event)));
         queued_pieces_.push_back("data: [DONE]\n\n");
         std::string piece = std::move(queued_pieces_.front());
         queued_pieces_.pop_front();
         co_return std::optional<std::string>(std::move(piece));
       }
-      if (!event.delta.empty()) co_return std::optional<std::string>(SseEvent(Chunk(&event.delta, false, "", "")));
+      if (!event.delta.empty()) co_return std::optional<std::string>(SseEvent(Chunk(&event.delta, false, "")));
     }
   }
 
@@ -235,8 +235,7 @@ class GenerationResponse : public UpstreamResponse {
 
   // One streaming chunk: a text delta, the role announcement, or the
   // closing chunk with its finish reason.
-  std::string Chunk(const engine::TextDelta* delta, bool role, const std::string& finish_reason,
-                    const std::string&) {
+  std::string Chunk(const engine::TextDelta* delta, bool role, const std::string& finish_reason) {
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
     writer.StartObject();
