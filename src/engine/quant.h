@@ -75,7 +75,7 @@ const char* KernelName();
 void ForcePortableKernels(bool portable);
 
 // Turns the 8-bit activation path on (the default) or off. On AVX2, batches
-// of up to 8 tokens against Q4_0, Q4_1 or Q8_0 weights quantize the
+// of up to 8 tokens against Q4_0, Q4_1, Q8_0 or Q4_K weights quantize the
 // activations to 8 bits per 32 values and multiply in integers, as llama.cpp
 // does. That is several times faster for decoding, and it perturbs the
 // logits by the rounding of the activations. Off, every product uses f32.

@@ -7,7 +7,7 @@ token must agree at every position. Weir computes in f32 and the reference in
 f64 on the same dequantized weights; the observed difference is about 1e-4
 for SmolLM2, whose logits reach about 31.
 
-8-bit activation path (decode steps of up to 8 tokens on Q4_0/Q4_1/Q8_0
+8-bit activation path (decode steps of up to 8 tokens on Q4_0/Q4_1/Q8_0/Q4_K
 weights, as in llama.cpp): the rounded activations move SmolLM2's logits by
 up to about 6% of their range. There the softmax probabilities must agree
 within 0.15, and the top-1 token must agree wherever the reference's top two
