@@ -45,7 +45,7 @@ def main(path):
     tokens = _byte_alphabet() + SPECIAL_TOKENS
     tokens += [f"<|unused_{i}|>" for i in range(VOCAB - len(tokens))]
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt2")
+    writer.add_tokenizer_pre("gpt-2")
     writer.add_token_list(tokens)
     writer.add_token_types([1] * 256 + [3] * (VOCAB - 256))
     writer.add_token_merges(["a b"])

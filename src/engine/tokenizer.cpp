@@ -183,7 +183,7 @@ Result<std::shared_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
 
   const std::string pre = file.GetString("tokenizer.ggml.pre", "default");
   std::vector<std::string> expressions;
-  if (pre == "gpt2" || pre == "default") {
+  if (pre == "gpt-2" || pre == "gpt2" || pre == "default") {
     expressions = {kGpt2};
   } else if (pre == "smollm" || pre == "starcoder") {
     expressions = {"\\p{N}", kGpt2};
@@ -197,7 +197,7 @@ Result<std::shared_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
   } else {
     // TODO: deepseek-llm and deepseek-coder pre-tokenizers are not built in yet.
     return TokenizerError(file.path(), fmt::format("pre-tokenizer tokenizer.ggml.pre=\"{}\" is not "
-                                                   "supported (supported: gpt2, smollm, llama3, "
+                                                   "supported (supported: gpt-2, smollm, llama3, "
                                                    "llama-bpe, qwen2, deepseek-r1-qwen, "
                                                    "deepseek-v3)", pre));
   }

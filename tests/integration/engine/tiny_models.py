@@ -65,7 +65,7 @@ def _add_tokenizer(writer, chat_template, bos):
     tokens += [f"<|unused_{i}|>" for i in range(VOCAB - len(tokens))]
     types = [1] * 256 + [3] * (VOCAB - 256)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt2")
+    writer.add_tokenizer_pre("gpt-2")
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(["a b"])
