@@ -26,8 +26,8 @@ void RmsNorm(const float* x, const std::vector<float>& weight, float epsilon, fl
 KvCache::KvCache(const ModelConfig& config, int context)
     : context_(context), kv_dim_(config.kv_dim()) {
   const size_t size = static_cast<size_t>(config.layers) * context * kv_dim_;
-  keys_.assign(size, 0.0f);
-  values_.assign(size, 0.0f);
+  keys_.reset(new float[size]);
+  values_.reset(new float[size]);
 }
 
 Result<std::unique_ptr<Model>> Model::Load(std::shared_ptr<GgufFile> file) {

@@ -58,8 +58,10 @@ class KvCache {
   }
   int context_;
   int kv_dim_;
-  std::vector<float> keys_;
-  std::vector<float> values_;
+  // Left uninitialized, so the memory is committed only as positions are
+  // written; attention reads positions below `length` only.
+  std::unique_ptr<float[]> keys_;
+  std::unique_ptr<float[]> values_;
 };
 
 // One token of a batch: its id, its position in its sequence and that

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace weir::engine {
 namespace {
@@ -23,13 +26,21 @@ void RunShare(const std::function<void(int64_t, int64_t)>& body, int64_t count, 
 }  // namespace
 
 int ThreadPool::AvailableCpus() {
+  int count = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int count = CPU_COUNT(&set);
-    if (count > 0) return count;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) count = CPU_COUNT(&set);
+
+  // A cgroup v2 CPU quota ("quota period" in cpu.max, or "max" for none)
+  // caps the CPUs the process can use even when more are in its affinity.
+  std::ifstream quota_file("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  long long period = 0;
+  if (quota_file >> quota >> period && quota != "max" && period > 0) {
+    const long long quota_us = std::atoll(quota.c_str());
+    if (quota_us > 0) count = std::min(count, static_cast<int>(std::max(1LL, (quota_us + period - 1) / period)));
   }
-  return std::max(1u, std::thread::hardware_concurrency());
+  return count;
 }
 
 ThreadPool::ThreadPool(int threads) {

@@ -17,8 +17,7 @@ namespace weir::engine {
 
 class ThreadPool {
  public:
-  // Starts `threads - 1` workers; `threads` <= 0 means the CPUs available to
-  // this process (sched_getaffinity, so cgroup cpusets and taskset count).
+  // Starts `threads - 1` workers; `threads` <= 0 means AvailableCpus().
   explicit ThreadPool(int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -29,6 +28,8 @@ class ThreadPool {
   // Calls body(begin, end) on disjoint ranges that cover [0, count).
   void ParallelFor(int64_t count, const std::function<void(int64_t, int64_t)>& body);
 
+  // CPUs this process may use: its affinity mask (so cgroup cpusets and
+  // taskset count), capped by a cgroup v2 CPU quota when one is set.
   static int AvailableCpus();
 
  private:
