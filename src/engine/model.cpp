@@ -156,12 +156,30 @@ Result<std::unique_ptr<Model>> Model::Load(std::shared_ptr<GgufFile> file) {
 
 void Model::MatMul(const WeightView& weight, const float* input, int64_t tokens, float* out,
                    ThreadPool& pool) const {
-  // Rows are split in chunks of 16 so that each thread works on whole cache
-  // lines of the output.
-  const int64_t chunks = (weight.rows + 15) / 16;
+  MatMulGroup({{&weight, out}}, input, tokens, pool);
+}
+
+void Model::MatMulGroup(const std::vector<std::pair<const WeightView*, float*>>& products,
+                        const float* input, int64_t tokens, ThreadPool& pool) const {
+  // Rows are split in chunks of 16, so each thread works on whole cache lines
+  // of the output. Matrices that read the same input share one parallel loop:
+  // a decode step is short, and each loop costs a thread hand-off.
+  std::vector<int64_t> first_chunk;
+  int64_t chunks = 0;
+  for (const auto& [weight, out] : products) {
+    first_chunk.push_back(chunks);
+    chunks += (weight->rows + 15) / 16;
+  }
   pool.ParallelFor(chunks, [&](int64_t begin, int64_t end) {
-    MatMulRows(weight, input, weight.columns, tokens, out, weight.rows, begin * 16,
-               std::min(weight.rows, end * 16));
+    for (size_t m = 0; m < products.size(); ++m) {
+      const WeightView& weight = *products[m].first;
+      const int64_t own_end = m + 1 < products.size() ? first_chunk[m + 1] : chunks;
+      const int64_t from = std::max(begin, first_chunk[m]);
+      const int64_t to = std::min(end, own_end);
+      if (from >= to) continue;
+      MatMulRows(weight, input, weight.columns, tokens, products[m].second, weight.rows,
+                 (from - first_chunk[m]) * 16, std::min(weight.rows, (to - first_chunk[m]) * 16));
+    }
   });
 }
 
@@ -189,7 +207,7 @@ void Model::Attention(const std::vector<BatchToken>& batch, int layer, const flo
   const int group = heads / config_.kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const int64_t q_dim = static_cast<int64_t>(heads) * head_dim;
-  pool.ParallelFor(static_cast<int64_t>(batch.size()) * heads, [&](int64_t begin, int64_t end) {
+  auto body = [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t item = begin; item < end; ++item) {
       const BatchToken& token = batch[static_cast<size_t>(item / heads)];
@@ -218,7 +236,16 @@ void Model::Attention(const std::vector<BatchToken>& batch, int layer, const flo
         for (int d = 0; d < head_dim; ++d) result[d] += weight * value[d];
       }
     }
-  });
+  };
+  // Short contexts cost less than a thread hand-off, so they run here.
+  int64_t work = 0;
+  for (const BatchToken& token : batch) work += static_cast<int64_t>(token.position + 1) * heads * head_dim;
+  const int64_t items = static_cast<int64_t>(batch.size()) * heads;
+  if (work < 65536) {
+    body(0, items);
+  } else {
+    pool.ParallelFor(items, body);
+  }
 }
 
 Status Model::Evaluate(const std::vector<BatchToken>& batch, ThreadPool& pool,
@@ -256,9 +283,7 @@ Status Model::Evaluate(const std::vector<BatchToken>& batch, ThreadPool& pool,
       RmsNorm(&x[static_cast<size_t>(t * d)], layer.attn_norm, c.rms_epsilon,
               &normed[static_cast<size_t>(t * d)], static_cast<int>(d));
     }
-    MatMul(layer.wq, normed.data(), n, q.data(), pool);
-    MatMul(layer.wk, normed.data(), n, k.data(), pool);
-    MatMul(layer.wv, normed.data(), n, v.data(), pool);
+    MatMulGroup({{&layer.wq, q.data()}, {&layer.wk, k.data()}, {&layer.wv, v.data()}}, normed.data(), n, pool);
     for (int64_t t = 0; t < n; ++t) {
       float* qt = &q[static_cast<size_t>(t * q_dim)];
       float* kt = &k[static_cast<size_t>(t * kv_dim)];
@@ -280,8 +305,7 @@ Status Model::Evaluate(const std::vector<BatchToken>& batch, ThreadPool& pool,
       RmsNorm(&x[static_cast<size_t>(t * d)], layer.ffn_norm, c.rms_epsilon,
               &normed[static_cast<size_t>(t * d)], static_cast<int>(d));
     }
-    MatMul(layer.gate, normed.data(), n, gate.data(), pool);
-    MatMul(layer.up, normed.data(), n, up.data(), pool);
+    MatMulGroup({{&layer.gate, gate.data()}, {&layer.up, up.data()}}, normed.data(), n, pool);
     for (size_t i = 0; i < gate.size(); ++i) {
       const float g = gate[i];
       gate[i] = g / (1.0f + std::exp(-g)) * up[i];  // SiLU(gate) * up.

@@ -101,6 +101,9 @@ class Model {
   Model() = default;
   void MatMul(const WeightView& weight, const float* input, int64_t tokens, float* out,
               ThreadPool& pool) const;
+  // Multiplies several matrices with the same input in one parallel loop.
+  void MatMulGroup(const std::vector<std::pair<const WeightView*, float*>>& products,
+                   const float* input, int64_t tokens, ThreadPool& pool) const;
   void Attention(const std::vector<BatchToken>& batch, int layer, const float* q, float* out,
                  ThreadPool& pool) const;
   void Rope(float* vectors, int heads, int position) const;
