@@ -10,5 +10,7 @@ void AddServeCommand(CLI::App& app);   // weir serve
 void AddSimCommand(CLI::App& app);     // weir sim
 void AddAdminCommands(CLI::App& app);  // weir users, weir keys, weir audit
 void AddRolloutCommands(CLI::App& app);  // weir detect, weir plan, weir deploy
+void AddModelCommands(CLI::App& app);  // weir models pull
+void AddEngineCommands(CLI::App& app); // weir engine (hidden developer commands)
 
 }  // namespace weir::cli

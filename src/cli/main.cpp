@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   weir::cli::AddSimCommand(app);
   weir::cli::AddAdminCommands(app);
   weir::cli::AddRolloutCommands(app);
+  weir::cli::AddModelCommands(app);
+  weir::cli::AddEngineCommands(app);
 
   try {
     app.parse(argc, argv);
