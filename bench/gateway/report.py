@@ -125,9 +125,12 @@ def table(results_path, idle_kb, end_kb, gateway_cpu, client_cpu):
         if sustained(r):
             best[r["case"]] = max(best.get(r["case"], 0), r["rate"])
     print()
-    print(f"Weir RSS: idle 1 s after start {int(idle_kb) / 1024:.1f} MiB (largest of the starts), "
-          f"at the end of the last run {int(end_kb) / 1024:.1f} MiB. "
-          "Each Weir run is a fresh process, so its VmHWM is that run's peak.")
+    if idle_kb and end_kb:
+        print(f"Weir RSS: idle 1 s after start {int(idle_kb) / 1024:.1f} MiB (largest of the starts), "
+              f"at the end of the last run {int(end_kb) / 1024:.1f} MiB. "
+              "Each Weir run is a fresh process, so its VmHWM is that run's peak.")
+    else:
+        print("Weir did not run: the direct baseline failed at the first rate.")
     for case, rate in best.items():
         print(f"Highest tested rate sustained through Weir ({case}; no errors, p99 ≤ {SUSTAINED_P99_US} µs): {rate}/s.")
 
