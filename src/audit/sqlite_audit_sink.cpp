@@ -3,6 +3,7 @@
 // index with the trigram tokenizer makes any substring of three or more
 // characters searchable, which also works for Chinese text that has no spaces.
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -114,7 +115,21 @@ class SqliteAuditSink final : public AuditSink {
   Status Open(const std::string& path) {
     Status status = db_.Open(path);
     if (!status.ok()) return status;
-    return db_.Exec(kSchema);
+    status = db_.Exec(kSchema);
+    if (!status.ok()) return status;
+    // Prepared once: preparing per event cost a fifth of the gateway's CPU.
+    auto event = db_.Prepare(fmt::format(
+        "INSERT INTO audit_events ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?)",
+        kColumns));
+    if (!event.ok()) return event.error();
+    insert_event_.emplace(std::move(*event));
+    auto text = db_.Prepare(
+        "INSERT INTO audit_text (rowid, request_summary, response_summary, route, error_code, user, model) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!text.ok()) return text.error();
+    insert_text_.emplace(std::move(*text));
+    return Status::Ok();
   }
 
   Status Write(const std::vector<AuditEvent>& events) override {
@@ -241,12 +256,9 @@ class SqliteAuditSink final : public AuditSink {
 
  private:
   Status Insert(const AuditEvent& event) {
-    auto stmt = db_.Prepare(fmt::format(
-        "INSERT INTO audit_events ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?)",
-        kColumns));
-    if (!stmt.ok()) return stmt.error();
-    stmt->Bind(1, event.time_ms)
+    sqlite::Statement& stmt = *insert_event_;
+    stmt.Reset();
+    stmt.Bind(1, event.time_ms)
         .Bind(2, event.request_id)
         .Bind(3, event.user_id)
         .Bind(4, event.user)
@@ -270,25 +282,26 @@ class SqliteAuditSink final : public AuditSink {
         .Bind(22, event.params_json)
         .Bind(23, event.request_summary)
         .Bind(24, event.response_summary);
-    Status status = stmt->Run();
+    Status status = stmt.Run();
     if (!status.ok()) return status;
 
-    auto text = db_.Prepare(
-        "INSERT INTO audit_text (rowid, request_summary, response_summary, route, error_code, user, model) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!text.ok()) return text.error();
-    text->Bind(1, db_.LastInsertId())
+    sqlite::Statement& text = *insert_text_;
+    text.Reset();
+    text.Bind(1, db_.LastInsertId())
         .Bind(2, event.request_summary)
         .Bind(3, event.response_summary)
         .Bind(4, event.route)
         .Bind(5, event.error_code)
         .Bind(6, event.user)
         .Bind(7, event.model);
-    return text->Run();
+    return text.Run();
   }
 
   std::mutex mutex_;
   sqlite::Database db_;
+  // Declared after db_ so that they are finalized before the database closes.
+  std::optional<sqlite::Statement> insert_event_;
+  std::optional<sqlite::Statement> insert_text_;
 };
 
 }  // namespace

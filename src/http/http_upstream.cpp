@@ -94,10 +94,12 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
   asio::awaitable<UpstreamOpenResult> Open(const UpstreamRequest& request, const UpstreamTimeouts& timeouts) override {
     auto deadline = timeouts.total.count() > 0 ? Clock::now() + timeouts.total : Clock::time_point::max();
     // A pooled connection may have been closed by the upstream since its last
-    // use; such a failure before any response byte is retried once on a new one.
+    // use (it restarted, or closes idle connections). Such a failure before any
+    // response byte drops every pooled connection, which are likely dead too,
+    // and the request is sent once more on a new connection.
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool pooled = false;
-      auto connection = TakeIdle();
+      auto connection = attempt == 0 ? TakeIdle() : nullptr;
       if (connection) {
         pooled = true;
       } else {
@@ -107,6 +109,7 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
       }
       auto result = co_await Exchange(std::move(connection), request, timeouts, deadline);
       if (result.response || !pooled || result.failure == UpstreamFailure::kTimeout) co_return result;
+      DropIdle();
     }
     co_return UpstreamOpenResult{nullptr, UpstreamFailure::kConnect, "upstream closed the connection"};
   }
@@ -117,6 +120,11 @@ class HttpUpstream final : public Upstream, public std::enable_shared_from_this<
   }
 
  private:
+  void DropIdle() {
+    std::lock_guard lock(mutex_);
+    idle_.clear();
+  }
+
   std::unique_ptr<PooledConnection> TakeIdle() {
     std::lock_guard lock(mutex_);
     if (idle_.empty()) return nullptr;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/builtin_upstream.h"
 #include "http/http_upstream.h"
 
 namespace weir {
@@ -9,8 +10,18 @@ namespace weir {
 UpstreamFactory MakeUpstreamFactory(boost::asio::io_context& io) {
   return [&io](const UpstreamConfig& config) -> Result<std::shared_ptr<Upstream>> {
     if (config.kind == "http") return MakeHttpUpstream(io, config.url, config.api_key);
-    return Error::InvalidRequest(fmt::format(
-        "upstream kind \"{}\" ({}) is not available in this build; use kind \"http\"", config.kind, config.url));
+    if (config.kind == "builtin") {
+      BuiltinUpstreamOptions options;
+      options.model_path = config.model_path;
+      options.model_name = config.version;  // Defaults to the model's name.
+      options.threads = config.threads;
+      options.context_size = config.context_size;
+      options.parallel = config.parallel;
+      options.chat_template = config.chat_template;
+      return CreateBuiltinUpstream(options);
+    }
+    return Error::InvalidRequest(
+        fmt::format("upstream kind \"{}\" ({}) is unknown; use \"http\" or \"builtin\"", config.kind, config.url));
   };
 }
 

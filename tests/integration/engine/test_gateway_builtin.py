@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO
 
-ADMIN_KEY = "wr-engine-test-admin-key-0123456789"
+ADMIN_KEY = "wr-" + "EngineTestAdminKey" + "0" * 22  # "wr-" and 40 letters or digits
 MODEL = "smollm2-135m-instruct"
 
 

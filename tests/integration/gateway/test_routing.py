@@ -141,3 +141,29 @@ def test_stream_arrives_incrementally(sim, weir_factory):
         arrival.append(time.monotonic())
     # Ten tokens at 20/s span about 450 ms; a buffered proxy would deliver them at once.
     assert arrival[-1] - arrival[0] > 0.3
+
+
+def test_upstream_restart_does_not_fail_requests(tmp_path, weir_factory):
+    import subprocess
+    from weir_harness import WEIR_BIN, Process, wait_for_port, free_port
+    port = free_port()
+    args = [WEIR_BIN, "sim", "--listen", f"127.0.0.1:{port}"]
+    from concurrent.futures import ThreadPoolExecutor
+    first = Process(args + ["--latency-ms", "200"], tmp_path / "sim-first.log")
+    wait_for_port(port, first.process)
+    weir = weir_factory([{"name": "demo", "upstreams": [{"url": f"http://127.0.0.1:{port}/v1"}]}])
+    # Eight overlapping requests leave eight pooled connections to this process.
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: weir.admin("POST", "/v1/chat/completions", json=CHAT).status_code,
+                                 range(8)))
+    assert statuses == [200] * 8
+    first.stop()
+    second = Process(args, tmp_path / "sim-second.log")
+    try:
+        wait_for_port(port, second.process)
+        # The pooled connections to the old process are dead; none of them may fail a request.
+        for _ in range(5):
+            response = weir.admin("POST", "/v1/chat/completions", json=CHAT)
+            assert response.status_code == 200, response.text
+    finally:
+        second.stop()
