@@ -1,6 +1,6 @@
 // Internal: the two kernel builds that quant.cpp dispatches between.
-// `scratch` has room for at least 3 * weight.columns floats. `quantize_input`
-// allows the 8-bit activation path for small batches.
+// `scratch` has room for max(columns, tokens * columns * 5 / 16 + 16) floats.
+// `quantize_input` allows the 8-bit activation path.
 #pragma once
 
 #include "engine/quant.h"

