@@ -57,8 +57,10 @@ extension: deps
 web-test: build
 	WEIR_BIN=$(CURDIR)/$(BUILD_DIR)/weir node --test --test-concurrency=1 tests/web/
 
-# Regenerates the Postman collection from the OpenAPI spec.
+# Regenerates docs/openapi.json from its generator, then the Postman
+# collection from that spec.
 docs: deps
+	python3 tools/build_openapi.py
 	node tools/gen-postman.mjs
 
 coverage: deps
