@@ -141,11 +141,11 @@ function userActions(panel: HTMLElement, user: User): HTMLElement {
     h('select', { name: 'disabled' },
       h('option', { value: 'false', selected: !user.disabled }, t('admin.users.active')),
       h('option', { value: 'true', selected: user.disabled }, t('admin.users.disabled'))),
-    h('input', { name: 'rps', type: 'number', step: 'any', min: 0, placeholder: t('admin.users.rps'), value: user.quota?.rps ?? '' }),
-    h('input', { name: 'burst', type: 'number', min: 0, placeholder: t('admin.users.burst'), value: user.quota?.burst ?? '' }),
-    h('input', { name: 'tokens_per_minute', type: 'number', min: 0, placeholder: t('admin.users.tpm'), value: user.quota?.tokens_per_minute ?? '' }),
-    h('input', { name: 'daily_tokens', type: 'number', min: 0, placeholder: t('admin.users.daily'), value: user.quota?.daily_tokens ?? '' }),
-    h('input', { name: 'password', type: 'password', placeholder: t('admin.users.newPassword'), autocomplete: 'new-password' }),
+    h('input', { name: 'rps', type: 'number', step: 'any', min: 0, placeholder: t('admin.users.rps'), title: t('admin.users.rps'), value: user.quota?.rps ?? '' }),
+    h('input', { name: 'burst', type: 'number', min: 0, placeholder: t('admin.users.burst'), title: t('admin.users.burst'), value: user.quota?.burst ?? '' }),
+    h('input', { name: 'tokens_per_minute', type: 'number', min: 0, placeholder: t('admin.users.tpm'), title: t('admin.users.tpm'), value: user.quota?.tokens_per_minute ?? '' }),
+    h('input', { name: 'daily_tokens', type: 'number', min: 0, placeholder: t('admin.users.daily'), title: t('admin.users.daily'), value: user.quota?.daily_tokens ?? '' }),
+    h('input', { name: 'password', type: 'password', placeholder: t('admin.users.newPassword'), title: t('admin.users.newPassword'), autocomplete: 'new-password' }),
     h('button', { type: 'submit', class: 'small' }, t('admin.save')),
   );
   return form;
