@@ -1,6 +1,7 @@
 // Builds web/dist: type-checks web/src with tsc, bundles it with esbuild, and
-// copies the page, the styles, highlight.js's theme and Swagger UI (served at
-// /docs/, reading /openapi.json) from node_modules, so nothing loads from a CDN.
+// copies the page, the styles, docs/openapi.json, highlight.js's theme and
+// Swagger UI (served at /docs/, reading /openapi.json) from node_modules, so
+// nothing loads from a CDN.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,7 @@ await esbuild.build({
 const highlightTheme = readFileSync(join(modules, 'highlight.js', 'styles', 'github.css'), 'utf8');
 writeFileSync(join(dist, 'app.css'), highlightTheme + '\n' + readFileSync(join(web, 'src', 'styles.css'), 'utf8'));
 copyFileSync(join(web, 'index.html'), join(dist, 'index.html'));
+copyFileSync(join(root, 'docs', 'openapi.json'), join(dist, 'openapi.json'));
 
 const swagger = join(modules, 'swagger-ui-dist');
 for (const file of ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png']) {

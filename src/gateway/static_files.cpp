@@ -1,5 +1,6 @@
 #include "gateway/static_files.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -81,6 +82,14 @@ Status StaticFiles::Add(std::string url_path, const std::filesystem::path& file)
   entry.etag = ShortHash(entry.body);
   files_[std::move(url_path)] = std::move(entry);
   return Status::Ok();
+}
+
+std::vector<std::string> StaticFiles::paths() const {
+  std::vector<std::string> result;
+  result.reserve(files_.size());
+  for (const auto& [path, file] : files_) result.push_back(path);
+  std::sort(result.begin(), result.end());
+  return result;
 }
 
 const StaticFiles::File* StaticFiles::Find(const std::string& path) const {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/beast/http.hpp>
 
@@ -41,6 +42,8 @@ class StaticFiles {
       std::string_view target, bool head, std::string_view if_none_match) const;
 
   size_t file_count() const { return files_.size(); }
+  // The URL paths of every loaded file, sorted.
+  std::vector<std::string> paths() const;
 
  private:
   struct File {

@@ -37,6 +37,7 @@ TEST_F(StaticFilesTest, RootServesIndexHtml) {
   StaticFiles files;
   ASSERT_TRUE(files.Load(root_).ok());
   EXPECT_EQ(files.file_count(), 3u);
+  EXPECT_EQ(files.paths(), (std::vector<std::string>{"/app.js", "/docs/index.html", "/index.html"}));
   auto response = files.Serve("/", false, "");
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->result(), http::status::ok);
