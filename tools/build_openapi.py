@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Write docs/openapi.json, the OpenAPI 3.1 description of every Weir HTTP route.
 
-The spec is built here from small helpers because most routes share their error
-responses, security and list envelope; `make docs` runs this script and then
-regenerates the Postman collection from the written file.
+The spec is built here from small helpers, because most routes share their
+error responses, security and list envelope. `make docs` runs this script and
+then regenerates the Postman collection from the written file.
 """
 
 from __future__ import annotations

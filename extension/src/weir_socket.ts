@@ -1,6 +1,6 @@
 // Client side of Weir's WebSocket protocol (docs/websocket.md): authenticate
-// with an `auth` message, stream chat answers as `delta` messages ending in
-// `done`, `cancel` by request id, and answer the server's heartbeat `ping`.
+// with an `auth` message, stream chat replies as `delta` messages ending in
+// `done`, `cancel` by request id, and reply to the server's heartbeat `ping`.
 
 export interface ErrorBody {
   message: string;

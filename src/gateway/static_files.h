@@ -3,7 +3,7 @@
 // /openapi.json.
 //
 // Every file is read into memory by Load() at start-up, so serving never
-// touches the disk on an io thread; a rebuilt UI needs a restart. Lookups are
+// touches the disk on an io thread. A rebuilt UI needs a restart. Lookups are
 // by exact path in that table, so a target such as "/../x" can never reach a
 // file outside the root.
 //
@@ -36,7 +36,7 @@ class StaticFiles {
   // Returns the response to a GET or HEAD of `target` (query string allowed):
   // the file, 304 when `if_none_match` equals its ETag, or a 301 from a folder
   // name without its slash ("/docs" to "/docs/"). A folder serves its
-  // index.html. nullopt when no file matches, so the caller can answer 404.
+  // index.html. nullopt when no file matches, so the caller can return 404.
   // The response is HTTP/1.1; the caller sets keep-alive to match the request.
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> Serve(
       std::string_view target, bool head, std::string_view if_none_match) const;

@@ -102,7 +102,7 @@ std::string ErrorFrameFromResponse(const std::string& id, int status, const std:
 
 class Session;
 
-// Carries one chat's answer from Gateway::Handle to the socket as frames.
+// Carries one chat's response from Gateway::Handle to the socket as frames.
 class WebSocketResponseWriter : public ResponseWriter {
  public:
   WebSocketResponseWriter(Session& session, std::string id) : session_(session), id_(std::move(id)) {}
@@ -228,7 +228,7 @@ asio::awaitable<void> Session::Run() {
 
   co_await ReadLoop();
 
-  // The client is gone or closed: a streaming chat sees chat_alive() false at
+  // The client is gone or closed: a streaming chat gets chat_alive() false at
   // its next chunk, stops the upstream request and is audited with status 499.
   open_ = false;
   write_signal_.cancel();

@@ -5,8 +5,8 @@
 // POST /v1/conversations/{id}/messages for a conversation) that carries the
 // connection's credential and goes through Gateway::Handle. So every chat over
 // the socket gets exactly the HTTP path's authentication, role check, quota
-// admission, routing and audit record; a WebSocketResponseWriter turns the
-// streamed answer into `delta` and `done` frames. A disconnect or a `cancel`
+// admission, routing and audit record. A WebSocketResponseWriter turns the
+// streamed response into `delta` and `done` frames. A disconnect or a `cancel`
 // makes the writer report the client gone, so the proxy stops the upstream
 // request and audits it with status 499.
 //
@@ -25,7 +25,7 @@ namespace weir {
 struct WebSocketOptions {
   std::chrono::seconds heartbeat{20};      // Interval of the server's `ping` frames.
   std::chrono::seconds auth_timeout{10};   // Time to send `auth` when the upgrade had no credential.
-  std::chrono::seconds idle_timeout{60};   // Close when the client answers no WebSocket ping for this long.
+  std::chrono::seconds idle_timeout{60};   // Close when the client returns no WebSocket pong for this long.
   size_t max_frame_bytes = 1024 * 1024;
 };
 

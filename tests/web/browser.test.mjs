@@ -36,7 +36,7 @@ test('chat streams answer after key sign-in', { skip }, async () => {
     await page.fill('#prompt', 'Tell me about weirs');
     await page.click('#send');
 
-    // While the answer streams, the message carries the "streaming" class and part of the text.
+    // While the reply streams, the message carries the "streaming" class and part of the text.
     const partial = await page.waitForFunction(() => {
       const streaming = document.querySelector('.message.assistant.streaming .content');
       return streaming && streaming.textContent.trim().length > 0 ? streaming.textContent : null;

@@ -1,6 +1,6 @@
 // The chat page: conversation list (kept on the server for role user and
-// above), model picker, streamed answers rendered as Markdown, and stop, copy
-// and regenerate on each answer. A viewer chats without saved history.
+// above), model picker, streamed replies rendered as Markdown, and stop, copy
+// and regenerate on each reply. A viewer chats without saved history.
 import {
   call, ChatMessage, Conversation, ConversationSummary, ListOf, Me, roleRank, stream, Usage,
 } from './api';
@@ -262,7 +262,7 @@ function draw(): void {
 }
 
 // Redraws only the streaming message, once per animation frame, so that long
-// answers do not rebuild the whole page for every delta.
+// replies do not rebuild the whole page for every delta.
 let redrawPending = false;
 function redrawLastMessage(): void {
   if (redrawPending) return;
@@ -286,7 +286,7 @@ function addUsage(usage: Usage): void {
   };
 }
 
-/** Streams one answer into `answer` from `path`; marks it stopped or failed as it ends. */
+/** Streams one reply from `path` into `answer`; marks it stopped or failed as it ends. */
 async function streamAnswer(answer: DisplayMessage, path: string, body: unknown): Promise<void> {
   state.abort = new AbortController();
   answer.streaming = true;

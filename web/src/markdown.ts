@@ -1,5 +1,5 @@
-// Markdown rendering of model answers: marked for the syntax, highlight.js for
-// code blocks, DOMPurify so that HTML in an answer cannot run script.
+// Markdown rendering of model replies: marked for the syntax, highlight.js for
+// code blocks, DOMPurify so that HTML in a reply cannot run script.
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/common';
 import { Marked } from 'marked';
