@@ -362,7 +362,7 @@ def build_spec():
                            "HTTP status. Roles: viewer (model API), user (+ conversations), admin (+ users, "
                            "keys, audit, model parameters), superadmin (everything).",
         },
-        "servers": [{"url": "http://127.0.0.1:8080", "description": "A local `weir serve`."}],
+        "servers": [{"url": "/", "description": "The gateway that serves this document."}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
         "tags": [{"name": name} for name in
                  ("OpenAI-compatible", "Conversations", "WebSocket", "Sessions", "Admin", "Operations")],
