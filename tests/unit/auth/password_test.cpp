@@ -5,11 +5,8 @@
 namespace weir {
 namespace {
 
-// The smallest cost libargon2 accepts keeps the tests fast; production uses the defaults.
-constexpr PasswordHashCost kTestCost{8, 1, 1};
-
 TEST(PasswordTest, HashVerifiesOnlyTheSamePassword) {
-  Result<std::string> hash = HashPassword("correct horse", kTestCost);
+  Result<std::string> hash = HashPassword("correct horse");
   ASSERT_TRUE(hash.ok());
   EXPECT_EQ(hash->rfind("$argon2id$v=19$", 0), 0u) << *hash;
   EXPECT_TRUE(VerifyPassword("correct horse", *hash));
@@ -18,26 +15,25 @@ TEST(PasswordTest, HashVerifiesOnlyTheSamePassword) {
 }
 
 TEST(PasswordTest, SaltMakesEachHashDifferent) {
-  Result<std::string> first = HashPassword("same password", kTestCost);
-  Result<std::string> second = HashPassword("same password", kTestCost);
+  Result<std::string> first = HashPassword("same password");
+  Result<std::string> second = HashPassword("same password");
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE(second.ok());
   EXPECT_NE(*first, *second);
 }
 
-TEST(PasswordTest, DefaultCostIsEncodedInHash) {
+TEST(PasswordTest, CostIsEncodedInHash) {
   Result<std::string> hash = HashPassword("default cost password");
   ASSERT_TRUE(hash.ok());
   EXPECT_NE(hash->find("m=19456,t=2,p=1"), std::string::npos) << *hash;
-  EXPECT_TRUE(VerifyPassword("default cost password", *hash));
 }
 
 TEST(PasswordTest, ShortPasswordIsRejected) {
-  Result<std::string> hash = HashPassword("short", kTestCost);
+  Result<std::string> hash = HashPassword("short");
   ASSERT_FALSE(hash.ok());
   EXPECT_EQ(hash.error().http_status, 400);
   EXPECT_EQ(hash.error().param, "password");
-  EXPECT_NE(hash.error().message.find("at least 8"), std::string::npos);
+  EXPECT_NE(hash.error().message.find("at least 8"), std::string::npos) << hash.error().message;
 }
 
 TEST(PasswordTest, EmptyOrForeignHashNeverMatches) {
