@@ -55,6 +55,9 @@ struct Error {
 template <typename T>
 class Result {
  public:
+  // A default Result holds an internal error; asio needs default-constructible
+  // results for co_spawn, and the value is always assigned before use.
+  Result() : data_(Error::Internal("result was never set")) {}
   Result(T value) : data_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Error error) : data_(std::move(error)) {}      // NOLINT: implicit by design
 
