@@ -294,6 +294,7 @@ PATHS = {
     },
     "/admin/v1/users/{id}": {
         "parameters": [ID_PARAMETER],
+        "get": operation("getUser", "Read one user", "Admin", ok(ref("User")), errors=("401", "403", "404")),
         "patch": operation("updateUser", "Change a user's role, status, quota or password", "Admin",
                            ok(ref("User")), errors=("400", "401", "403", "404"), body=json_body(ref("UserUpdate"))),
     },

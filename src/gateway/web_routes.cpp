@@ -1,6 +1,7 @@
 #include "gateway/web_routes.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +9,7 @@
 #include "auth/password.h"
 #include "common/json.h"
 #include "gateway/blocking.h"
+#include "gateway/websocket_session.h"
 
 namespace weir {
 
@@ -157,6 +159,28 @@ void AddWebRoutes(Gateway& gateway, WebRouteOptions options) {
     }
     gateway.AddRoute(Route{http::verb::get, path, Permission::kPublic, false, serve});
   }
+}
+
+std::filesystem::path FindWebDirectory() {
+  if (const char* configured = std::getenv("WEIR_WEB_DIR"); configured != nullptr && *configured != '\0') {
+    return configured;
+  }
+  std::error_code error;
+  std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    std::filesystem::path beside_build = binary.parent_path().parent_path() / "web" / "dist";
+    if (std::filesystem::is_directory(beside_build, error)) return beside_build;
+  }
+  return std::filesystem::path("web") / "dist";
+}
+
+std::function<std::optional<int64_t>(std::string_view)> SessionLookup(SessionStore& sessions) {
+  return [&sessions](std::string_view token) { return sessions.Lookup(token, UnixNow()); };
+}
+
+void AddClientRoutes(Gateway& gateway, const StaticFiles& files, SessionStore& sessions) {
+  AddWebSocketRoute(gateway);
+  AddWebRoutes(gateway, WebRouteOptions{&files, &sessions, false});
 }
 
 }  // namespace weir
