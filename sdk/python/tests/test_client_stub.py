@@ -211,19 +211,19 @@ def test_admin_calls_build_expected_requests(stub):
         StubResponse(200, {"data": [{"id": 1, "status": 429, "model": "sim", "user": "ann"}], "next_cursor": "c2"}),
         StubResponse(200, {"data": [{"id": 2, "status": 200, "model": "sim", "user": "ann"}], "next_cursor": None}),
         StubResponse(200, {"id": 3, "name": "ann", "role": "user", "disabled": True,
-                           "quota": {"rps": 1, "burst": 2, "tokens_per_minute": 100, "daily_tokens": 1000}}),
+                           "quota": {"requests_per_second": 1, "burst": 2, "tokens_per_minute": 100, "daily_tokens": 1000}}),
     )
     with weir.Weir(base_url=stub.url, api_key="wr-admin") as client:
         key = client.admin.keys.create(user_id=3, name="ci", models=["sim"])
         events = list(client.admin.audit.iterate(user="ann", model="sim", limit=1))
-        user = client.admin.users.update(3, disabled=True, quota={"rps": 1})
+        user = client.admin.users.update(3, disabled=True, quota={"requests_per_second": 1})
     assert key.key == "wr-secret"
     assert key.models == ["sim"]
     assert [event.id for event in events] == [1, 2]
     assert stub.requests[1].path == "/admin/v1/audit?user=ann&model=sim&limit=1"
     assert stub.requests[2].path == "/admin/v1/audit?user=ann&model=sim&limit=1&cursor=c2"
     assert stub.requests[3].method == "PATCH"
-    assert stub.requests[3].body == {"disabled": True, "quota": {"rps": 1}}
+    assert stub.requests[3].body == {"disabled": True, "quota": {"requests_per_second": 1}}
     assert user.quota.daily_tokens == 1000
 
 

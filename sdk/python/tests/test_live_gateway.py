@@ -78,25 +78,30 @@ def test_viewer_conversation_raises_permission_denied(live, admin):
     assert caught.value.type
 
 
+def tiny_chat(client, live):
+    """Send one metered request: quotas count model calls, not the model list."""
+    return client.chat.completions.create(model=live.model, messages=[{"role": "user", "content": "hi"}], max_tokens=1)
+
+
 def test_rate_limit_raises_with_retry_after(live, admin):
-    _, key = new_user_key(admin, "user", quota={"rps": 0.5, "burst": 1})
+    _, key = new_user_key(admin, "user", quota={"requests_per_second": 0.5, "burst": 1})
     client = weir.Weir(base_url=live.base_url, api_key=key, max_retries=0)
-    client.models.list()
+    tiny_chat(client, live)
     with pytest.raises(weir.RateLimitError) as caught:
-        client.models.list()
+        tiny_chat(client, live)
     assert caught.value.status_code == 429
     assert caught.value.retry_after is not None
     assert caught.value.retry_after >= 1
 
 
 def test_rate_limit_retry_waits_for_retry_after(live, admin):
-    _, key = new_user_key(admin, "user", quota={"rps": 0.5, "burst": 1})
+    _, key = new_user_key(admin, "user", quota={"requests_per_second": 0.5, "burst": 1})
     client = weir.Weir(base_url=live.base_url, api_key=key, retry_policy=RetryPolicy(max_retries=3))
-    client.models.list()
+    tiny_chat(client, live)
     started = time.monotonic()
-    models = client.models.list()
+    answer = tiny_chat(client, live)
     waited = time.monotonic() - started
-    assert models
+    assert answer.choices
     # One token refills in 2 s at 0.5 requests/s; Retry-After rounds up to whole seconds.
     assert waited >= 0.9, f"the retry came after {waited:.2f}s, before Retry-After"
 

@@ -194,16 +194,17 @@ class Audit(_Resource):
         user: Optional[str] = None,
         model: Optional[str] = None,
         status: Optional[int] = None,
-        since: Optional[str] = None,
-        until: Optional[str] = None,
+        since: Optional[Union[str, int]] = None,
+        until: Optional[Union[str, int]] = None,
         q: Optional[str] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Any:
         """``GET /admin/v1/audit``: one :class:`AuditPage`, newest first.
 
-        ``since`` and ``until`` are RFC 3339 times; ``q`` is a full-text query over the
-        request and response summaries.
+        ``since`` and ``until`` are Unix seconds or UTC times like ``2026-12-04T10:00:00Z``;
+        ``status`` is an HTTP status or a class 1 to 5; ``q`` is a full-text query over the
+        summaries, route, error code, user and model.
         """
         params = dict(user=user, model=model, status=status, since=since, until=until, q=q, limit=limit, cursor=cursor)
         return self._request("GET", "/admin/v1/audit", params=params, cast=_cast(types.AuditPage))

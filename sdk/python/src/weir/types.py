@@ -189,26 +189,29 @@ class Model:
 class ConversationMessage:
     role: str = ""
     content: str = ""
-    created_at: Optional[str] = None
+    created_at: Optional[int] = None  # Unix seconds.
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
 class Conversation:
-    """A chat history kept by the gateway. ``messages`` is empty in list results."""
+    """A chat history kept by the gateway. ``messages`` is empty in list results.
 
-    id: str = ""
+    ``created_at`` and ``updated_at`` are Unix seconds.
+    """
+
+    id: Any = None
     title: Optional[str] = None
     model: Optional[str] = None
-    created_at: Optional[str] = None
-    updated_at: Optional[str] = None
+    created_at: Optional[int] = None
+    updated_at: Optional[int] = None
     messages: List[ConversationMessage] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
 class Deleted:
-    id: str = ""
+    id: Any = None
     deleted: bool = False
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -218,10 +221,10 @@ class Deleted:
 
 @dataclass
 class Quota:
-    """Per-user limits; a field is ``None`` when the gateway did not send it."""
+    """Per-user overrides of the role's limits; ``None`` means the role default applies."""
 
-    rps: Optional[float] = None
-    burst: Optional[int] = None
+    requests_per_second: Optional[float] = None
+    burst: Optional[float] = None
     tokens_per_minute: Optional[int] = None
     daily_tokens: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -233,8 +236,9 @@ class User:
     name: str = ""
     role: str = ""
     team: Optional[str] = None
-    created_at: Optional[str] = None
+    created_at: Optional[int] = None  # Unix seconds.
     disabled: bool = False
+    has_password: bool = False
     quota: Optional[Quota] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -264,15 +268,18 @@ class Team:
 
 @dataclass
 class ApiKey:
-    """An API key record. ``key`` contains the secret only in the response to ``create``."""
+    """An API key record. ``key`` contains the secret only in the response to ``create``.
+
+    Times are Unix seconds; ``expires_at`` and ``revoked_at`` are ``None`` when unset.
+    """
 
     id: Any = None
     prefix: str = ""
     user_id: Any = None
     name: Optional[str] = None
-    created_at: Optional[str] = None
-    expires_at: Optional[str] = None
-    revoked_at: Optional[str] = None
+    created_at: Optional[int] = None
+    expires_at: Optional[int] = None
+    revoked_at: Optional[int] = None
     models: Optional[List[str]] = None
     key: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
@@ -287,10 +294,11 @@ class Revoked:
 
 @dataclass
 class AuditEvent:
-    """One audited request. Token counts are estimates when ``tokens_estimated`` is true."""
+    """One audited request. ``time`` is Unix milliseconds; token counts are estimates
+    when ``tokens_estimated`` is true."""
 
     id: Any = None
-    time: Optional[str] = None
+    time: Optional[int] = None
     request_id: Optional[str] = None
     user_id: Any = None
     user: Optional[str] = None
@@ -298,6 +306,7 @@ class AuditEvent:
     key_prefix: Optional[str] = None
     role: Optional[str] = None
     client_ip: Optional[str] = None
+    method: Optional[str] = None
     route: Optional[str] = None
     model: Optional[str] = None
     upstream: Optional[str] = None
@@ -341,11 +350,15 @@ class UpstreamStatus:
 
     id: Any = None
     url: str = ""
+    version: Optional[str] = None
     weight: Optional[float] = None
-    state: Optional[str] = None
+    canary_weight: Optional[float] = None
+    state: Optional[str] = None  # healthy, ejected or half_open.
     outstanding: Optional[int] = None
     ewma_ms: Optional[float] = None
     consecutive_failures: Optional[int] = None
+    requests: Optional[int] = None
+    failures: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -354,6 +367,7 @@ class ModelConfig:
     name: str = ""
     params: ModelParams = field(default_factory=ModelParams)
     upstreams: List[UpstreamStatus] = field(default_factory=list)
+    registered_at_runtime: bool = False
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -363,6 +377,7 @@ class UsageRow:
 
     key: str = ""
     requests: int = 0
+    errors: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
