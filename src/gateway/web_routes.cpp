@@ -79,10 +79,12 @@ asio::awaitable<Result<Reply>> Login(Gateway& gateway, WebRouteOptions options, 
   // TODO: failed sign-ins are not rate limited per user or address yet; the
   // Argon2 cost (tens of milliseconds per attempt) is the only brake.
   Store& store = *gateway.services().store;
-  Result<User> user = co_await RunBlocking(*gateway.services().blocking, [&store, name = *username,
-                                                                          secret = *password] {
+  // The task is a named local, not a temporary inside co_await: GCC 12 destroys
+  // a temporary lambda's captures twice there.
+  auto check_task = RunBlocking(*gateway.services().blocking, [&store, name = *username, secret = *password] {
     return CheckPassword(store, name, secret);
   });
+  Result<User> user = co_await std::move(check_task);
   if (!user.ok()) {
     spdlog::info("event=sign_in_failed request_id={} user={} code={}", context.request_id, *username,
                  user.error().code);
