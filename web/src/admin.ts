@@ -63,6 +63,11 @@ function table(headers: string[], rows: (Node | string)[][], id: string): HTMLEl
   );
 }
 
+/** Returns a time as Unix seconds, one of the two forms the gateway's time filters take. */
+function utcSeconds(date: Date): string {
+  return String(Math.floor(date.getTime() / 1000));
+}
+
 function numberOrUndefined(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
@@ -111,7 +116,7 @@ async function renderUsers(panel: HTMLElement): Promise<void> {
 function quotaSummary(quota: Quota | undefined): string {
   if (!quota) return '';
   return t('admin.users.quotaSummary', {
-    rps: quota.rps ?? '–', burst: quota.burst ?? '–',
+    rps: quota.requests_per_second ?? '–', burst: quota.burst ?? '–',
     tpm: formatNumber(quota.tokens_per_minute) || '–', daily: formatNumber(quota.daily_tokens) || '–',
   });
 }
@@ -126,7 +131,7 @@ function userActions(panel: HTMLElement, user: User): HTMLElement {
       event.preventDefault();
       const values = formValues(form);
       const quota: Quota = {
-        rps: numberOrUndefined(values.rps), burst: numberOrUndefined(values.burst),
+        requests_per_second: numberOrUndefined(values.rps), burst: numberOrUndefined(values.burst),
         tokens_per_minute: numberOrUndefined(values.tokens_per_minute), daily_tokens: numberOrUndefined(values.daily_tokens),
       };
       const patch: Record<string, unknown> = { role: values.role, disabled: values.disabled === 'true' };
@@ -141,7 +146,7 @@ function userActions(panel: HTMLElement, user: User): HTMLElement {
     h('select', { name: 'disabled' },
       h('option', { value: 'false', selected: !user.disabled }, t('admin.users.active')),
       h('option', { value: 'true', selected: user.disabled }, t('admin.users.disabled'))),
-    h('input', { name: 'rps', type: 'number', step: 'any', min: 0, placeholder: t('admin.users.rps'), title: t('admin.users.rps'), value: user.quota?.rps ?? '' }),
+    h('input', { name: 'rps', type: 'number', step: 'any', min: 0, placeholder: t('admin.users.rps'), title: t('admin.users.rps'), value: user.quota?.requests_per_second ?? '' }),
     h('input', { name: 'burst', type: 'number', min: 0, placeholder: t('admin.users.burst'), title: t('admin.users.burst'), value: user.quota?.burst ?? '' }),
     h('input', { name: 'tokens_per_minute', type: 'number', min: 0, placeholder: t('admin.users.tpm'), title: t('admin.users.tpm'), value: user.quota?.tokens_per_minute ?? '' }),
     h('input', { name: 'daily_tokens', type: 'number', min: 0, placeholder: t('admin.users.daily'), title: t('admin.users.daily'), value: user.quota?.daily_tokens ?? '' }),
@@ -354,7 +359,7 @@ async function renderAudit(panel: HTMLElement): Promise<void> {
       event.preventDefault();
       filters = formValues(form);
       for (const name of ['since', 'until']) {
-        if (filters[name]) filters[name] = new Date(filters[name]).toISOString();
+        if (filters[name]) filters[name] = utcSeconds(new Date(filters[name]));
       }
       load(false).catch((error) => showError(panel, error));
     },
@@ -382,7 +387,7 @@ function auditRow(event: AuditEvent): (Node | string)[] {
     estimated: event.tokens_estimated ? t('admin.audit.estimated') : '',
   });
   return [
-    formatTime(event.time),
+    formatTime(event.time / 1000),
     `${event.user ?? ''}${event.key_prefix ? ` (${event.key_prefix})` : ''}`,
     event.route,
     event.model ?? '',
@@ -419,8 +424,8 @@ async function renderUsage(panel: HTMLElement): Promise<void> {
   const draw = async () => {
     const values = formValues(form);
     const range: Record<string, string> = {};
-    if (values.since) range.since = new Date(`${values.since}T00:00:00`).toISOString();
-    if (values.until) range.until = new Date(`${values.until}T23:59:59`).toISOString();
+    if (values.since) range.since = utcSeconds(new Date(`${values.since}T00:00:00`));
+    if (values.until) range.until = utcSeconds(new Date(`${values.until}T23:59:59`));
     const groups = ['day', 'user', 'model'] as const;
     const results = await Promise.all(groups.map((group) =>
       call<ListOf<UsageRow>>('GET', `/admin/v1/usage?${new URLSearchParams({ group_by: group, ...range })}`)));

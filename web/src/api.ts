@@ -129,26 +129,28 @@ export interface Usage {
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
-  created_at?: string;
+  created_at?: number;
 }
 
+// Times from the gateway are Unix seconds, except AuditEvent.time (milliseconds).
 export interface ConversationSummary {
-  id: string;
+  id: number | string;
   title: string | null;
   model: string | null;
-  created_at: string;
-  updated_at: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface Conversation extends ConversationSummary {
   messages: ChatMessage[];
 }
 
+/** Per-user overrides of the role's limits; null means the role default applies. */
 export interface Quota {
-  rps?: number;
-  burst?: number;
-  tokens_per_minute?: number;
-  daily_tokens?: number;
+  requests_per_second?: number | null;
+  burst?: number | null;
+  tokens_per_minute?: number | null;
+  daily_tokens?: number | null;
 }
 
 export interface User {
@@ -156,8 +158,9 @@ export interface User {
   name: string;
   role: Role;
   team: string | null;
-  created_at: string;
+  created_at: number;
   disabled: boolean;
+  has_password?: boolean;
   quota?: Quota;
 }
 
@@ -171,16 +174,16 @@ export interface ApiKey {
   prefix: string;
   user_id: number | string;
   name: string | null;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at?: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at?: number | null;
   models: string[] | null;
   key?: string;
 }
 
 export interface AuditEvent {
   id: number | string;
-  time: string;
+  time: number;
   request_id: string;
   user: string | null;
   team: string | null;

@@ -22,7 +22,7 @@ interface ChatState {
   models: string[];
   model: string | null;
   conversations: ConversationSummary[];
-  conversationId: string | null;
+  conversationId: number | string | null;
   messages: DisplayMessage[];
   abort: AbortController | null;
   totalUsage: Usage;
@@ -74,13 +74,13 @@ async function loadInitialData(): Promise<void> {
 
 async function refreshConversations(): Promise<void> {
   const list = await call<ListOf<ConversationSummary>>('GET', '/v1/conversations');
-  state.conversations = list.data.sort((a, b) => (b.updated_at ?? '').localeCompare(a.updated_at ?? ''));
+  state.conversations = list.data.sort((a, b) => (b.updated_at ?? 0) - (a.updated_at ?? 0));
 }
 
-async function openConversation(id: string): Promise<void> {
+async function openConversation(id: number | string): Promise<void> {
   if (state.abort) return;
   try {
-    const conversation = await call<Conversation>('GET', `/v1/conversations/${encodeURIComponent(id)}`);
+    const conversation = await call<Conversation>('GET', `/v1/conversations/${encodeURIComponent(String(id))}`);
     state.conversationId = conversation.id;
     state.messages = conversation.messages
       .filter((message) => message.role === 'user' || message.role === 'assistant')
@@ -93,10 +93,10 @@ async function openConversation(id: string): Promise<void> {
   draw();
 }
 
-async function deleteConversation(id: string): Promise<void> {
+async function deleteConversation(id: number | string): Promise<void> {
   if (!confirm(t('chat.confirmDelete'))) return;
   try {
-    await call('DELETE', `/v1/conversations/${encodeURIComponent(id)}`);
+    await call('DELETE', `/v1/conversations/${encodeURIComponent(String(id))}`);
     if (state.conversationId === id) newConversation();
     await refreshConversations();
   } catch (error) {
@@ -308,7 +308,7 @@ async function streamAnswer(answer: DisplayMessage, path: string, body: unknown)
   }
 }
 
-async function ensureConversation(firstMessage: string): Promise<string> {
+async function ensureConversation(firstMessage: string): Promise<number | string> {
   if (state.conversationId) return state.conversationId;
   const title = firstMessage.length > 40 ? `${firstMessage.slice(0, 40)}…` : firstMessage;
   const conversation = await call<Conversation>('POST', '/v1/conversations', { title, model: state.model });
@@ -322,7 +322,7 @@ async function sendMessage(text: string): Promise<void> {
   const answer: DisplayMessage = { role: 'assistant', content: '' };
 
   if (keepsHistory()) {
-    let id: string;
+    let id: number | string;
     try {
       id = await ensureConversation(text);
     } catch (error) {
@@ -331,7 +331,7 @@ async function sendMessage(text: string): Promise<void> {
       return;
     }
     state.messages.push(answer);
-    await streamAnswer(answer, `/v1/conversations/${encodeURIComponent(id)}/messages`,
+    await streamAnswer(answer, `/v1/conversations/${encodeURIComponent(String(id))}/messages`,
       { content: text, model: state.model, stream: true });
     await refreshConversations().catch(() => undefined);
   } else {
