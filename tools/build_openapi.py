@@ -43,8 +43,9 @@ STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 BOOLEAN = {"type": "boolean"}
-TIME = {"type": "string", "format": "date-time"}
-ID = {"type": ["integer", "string"]}
+UNIX_SECONDS = {"type": "integer", "description": "Unix time in seconds."}
+UNIX_MILLIS = {"type": "integer", "description": "Unix time in milliseconds."}
+TIME_FILTER = {"type": "string", "description": "Unix seconds, or a UTC time like 2026-12-04T10:00:00Z or 2026-12-04."}
 ROLE = {"type": "string", "enum": ["viewer", "user", "admin", "superadmin"]}
 
 ERROR_DESCRIPTIONS = {
@@ -77,7 +78,7 @@ def json_body(schema, description=None):
     return body
 
 
-def ok(schema, description="Success.", stream_schema=None):
+def ok(schema, description="Success.", stream_schema=None, status="200"):
     content = {"application/json": {"schema": schema}}
     if stream_schema is not None:
         content["text/event-stream"] = {
@@ -85,7 +86,11 @@ def ok(schema, description="Success.", stream_schema=None):
                        "description": "Server-sent events when `stream` is true: each `data:` line is a "
                                       "JSON " + stream_schema + ", the last one is `data: [DONE]`."},
         }
-    return {"200": {"description": description, "content": content}}
+    return {status: {"description": description, "content": content}}
+
+
+def created(schema):
+    return ok(schema, "Created.", status="201")
 
 
 def operation(operation_id, summary, tag, responses, errors=("401", "403"), body=None, parameters=None,
@@ -153,66 +158,72 @@ SCHEMAS = {
     "Model": obj({"id": STRING, "object": {"const": "model"}, "created": INTEGER, "owned_by": STRING},
                  ["id", "object"]),
     "ModelList": obj({"object": {"const": "list"}, "data": array(ref("Model"))}, ["object", "data"]),
-    "ConversationSummary": obj({"id": STRING, "title": nullable(STRING), "model": nullable(STRING),
-                                "created_at": TIME, "updated_at": TIME}, ["id"]),
-    "ConversationMessage": obj({"role": STRING, "content": STRING, "created_at": TIME}, ["role", "content"]),
+    "ConversationSummary": obj({"id": INTEGER, "title": STRING, "model": STRING,
+                                "created_at": UNIX_SECONDS, "updated_at": UNIX_SECONDS}, ["id"]),
+    "ConversationMessage": obj({"role": STRING, "content": STRING, "created_at": UNIX_SECONDS}, ["role", "content"]),
     "Conversation": {"allOf": [ref("ConversationSummary"),
                                obj({"messages": array(ref("ConversationMessage"))}, ["messages"])]},
     "ConversationCreate": obj({"title": STRING, "model": STRING}),
     "ConversationMessageCreate": obj({"content": STRING, "model": STRING, "stream": BOOLEAN,
                                       "temperature": NUMBER, "max_tokens": INTEGER}, ["content"]),
-    "Deleted": obj({"id": STRING, "deleted": {"const": True}}, ["id", "deleted"]),
-    "Quota": obj({"rps": NUMBER, "burst": INTEGER, "tokens_per_minute": INTEGER, "daily_tokens": INTEGER}),
-    "User": obj({"id": ID, "name": STRING, "role": ROLE, "team": nullable(STRING), "created_at": TIME,
-                 "disabled": BOOLEAN, "quota": ref("Quota")}, ["id", "name", "role"]),
+    "Deleted": obj({"id": INTEGER, "deleted": {"const": True}}, ["id", "deleted"]),
+    "Quota": {**obj({"requests_per_second": nullable(NUMBER), "burst": nullable(NUMBER),
+                     "tokens_per_minute": nullable(INTEGER), "daily_tokens": nullable(INTEGER)}),
+              "description": "Per-user overrides of the role's limits; null uses the role default."},
+    "User": obj({"id": INTEGER, "name": STRING, "role": ROLE, "team": nullable(STRING), "created_at": UNIX_SECONDS,
+                 "disabled": BOOLEAN, "has_password": BOOLEAN, "quota": ref("Quota")}, ["id", "name", "role"]),
     "UserCreate": obj({"name": STRING, "role": ROLE, "team": STRING,
                        "password": {"type": "string", "description": "Enables sign-in at /auth/login."}},
                       ["name", "role"]),
-    "UserUpdate": obj({"role": ROLE, "disabled": BOOLEAN, "quota": ref("Quota"), "password": STRING}),
-    "Me": obj({"user": obj({"id": ID, "name": STRING, "role": ROLE, "team": nullable(STRING)}),
-               "key": nullable(obj({"id": ID, "prefix": STRING}))}, ["user"]),
-    "Team": obj({"id": ID, "name": STRING}, ["id", "name"]),
+    "UserUpdate": obj({"role": ROLE, "team": STRING, "disabled": BOOLEAN, "quota": ref("Quota"), "password": STRING}),
+    "Me": obj({"user": obj({"id": INTEGER, "name": STRING, "role": ROLE, "team": STRING}),
+               "key": nullable(obj({"id": INTEGER, "prefix": STRING}))}, ["user"]),
+    "Team": obj({"id": INTEGER, "name": STRING, "created_at": UNIX_SECONDS}, ["id", "name"]),
     "TeamCreate": obj({"name": STRING}, ["name"]),
-    "ApiKey": obj({"id": ID, "prefix": STRING, "user_id": ID, "name": nullable(STRING), "created_at": TIME,
-                   "expires_at": nullable(TIME), "revoked_at": nullable(TIME), "models": nullable(array(STRING))},
+    "ApiKey": obj({"id": INTEGER, "prefix": STRING, "user_id": INTEGER, "name": STRING, "created_at": UNIX_SECONDS,
+                   "expires_at": nullable(UNIX_SECONDS), "revoked_at": nullable(UNIX_SECONDS),
+                   "models": {**array(STRING), "description": "Models the key may use; empty means every model."}},
                   ["id", "prefix", "user_id"]),
     "ApiKeyCreated": {"allOf": [ref("ApiKey"), obj({"key": {
         "type": "string", "description": "The secret `wr-...` key. It is returned only in this response."}},
         ["key"])]},
-    "ApiKeyCreate": obj({"user_id": ID, "name": STRING, "expires_in_days": INTEGER, "models": array(STRING)}),
-    "Revoked": obj({"id": ID, "revoked": {"const": True}}, ["id", "revoked"]),
+    "ApiKeyCreate": obj({"user_id": INTEGER, "name": STRING, "expires_in_days": INTEGER, "models": array(STRING)}),
+    "Revoked": obj({"id": INTEGER, "revoked": {"const": True}}, ["id", "revoked"]),
     "AuditEvent": obj({
-        "id": ID, "time": TIME, "request_id": STRING, "user_id": nullable(ID), "user": nullable(STRING),
-        "team": nullable(STRING), "key_prefix": nullable(STRING), "role": nullable(STRING),
-        "client_ip": STRING, "route": STRING, "model": nullable(STRING), "upstream": nullable(STRING),
-        "status": INTEGER, "error_code": nullable(STRING), "latency_ms": NUMBER, "ttft_ms": nullable(NUMBER),
+        "id": INTEGER, "time": UNIX_MILLIS, "request_id": STRING, "user_id": INTEGER, "user": STRING,
+        "team": STRING, "key_prefix": STRING, "role": STRING, "client_ip": STRING, "method": STRING,
+        "route": STRING, "model": STRING, "upstream": STRING,
+        "status": INTEGER, "error_code": STRING, "latency_ms": INTEGER, "ttft_ms": nullable(INTEGER),
         "prompt_tokens": INTEGER, "completion_tokens": INTEGER, "cached_tokens": INTEGER,
         "reasoning_tokens": INTEGER, "tokens_estimated": BOOLEAN, "params": {"type": "object"},
-        "request_summary": nullable(STRING), "response_summary": nullable(STRING),
+        "request_summary": STRING, "response_summary": STRING,
     }, ["id", "time", "route", "status"]),
     "AuditPage": obj({"data": array(ref("AuditEvent")), "next_cursor": nullable(STRING)}, ["data"]),
     "ModelParams": obj({"default_max_tokens": INTEGER, "max_tokens_limit": INTEGER, "temperature_min": NUMBER,
                         "temperature_max": NUMBER, "system_prompt": nullable(STRING)}),
-    "UpstreamStatus": obj({"id": ID, "url": STRING, "weight": NUMBER,
-                           "state": {"type": "string", "description": "healthy, degraded or down (circuit open)."},
-                           "outstanding": INTEGER, "ewma_ms": NUMBER, "consecutive_failures": INTEGER},
-                          ["id", "url"]),
-    "ModelConfig": obj({"name": STRING, "params": ref("ModelParams"), "upstreams": array(ref("UpstreamStatus"))},
-                       ["name"]),
+    "UpstreamStatus": obj({"id": STRING, "url": STRING, "version": STRING, "weight": NUMBER, "canary_weight": NUMBER,
+                           "state": {"type": "string", "enum": ["healthy", "ejected", "half_open"],
+                                     "description": "ejected: the circuit is open after consecutive failures; "
+                                                    "half_open: one probe request is allowed."},
+                           "outstanding": INTEGER, "ewma_ms": NUMBER, "consecutive_failures": INTEGER,
+                           "requests": INTEGER, "failures": INTEGER},
+                          ["id", "url", "state"]),
+    "ModelConfig": obj({"name": STRING, "params": ref("ModelParams"), "upstreams": array(ref("UpstreamStatus")),
+                        "registered_at_runtime": BOOLEAN}, ["name"]),
     "ModelUpdate": obj({"params": ref("ModelParams"),
                         "upstream_weights": {"type": "object", "additionalProperties": NUMBER,
                                              "description": "Upstream id to its new weight."}}),
     "ModelCreate": obj({"name": STRING, "upstreams": array(obj({"url": STRING, "weight": NUMBER}, ["url"]))},
                        ["name", "upstreams"]),
-    "UsageRow": obj({"key": STRING, "requests": INTEGER, "prompt_tokens": INTEGER, "completion_tokens": INTEGER},
-                    ["key", "requests"]),
+    "UsageRow": obj({"key": STRING, "requests": INTEGER, "errors": INTEGER, "prompt_tokens": INTEGER,
+                     "completion_tokens": INTEGER}, ["key", "requests"]),
     "Health": obj({"status": STRING}),
     "LoginRequest": obj({"username": STRING, "password": STRING}, ["username", "password"]),
-    "LoginResponse": obj({"user": obj({"id": ID, "name": STRING, "role": ROLE, "team": nullable(STRING)})},
+    "LoginResponse": obj({"user": obj({"id": INTEGER, "name": STRING, "role": ROLE, "team": nullable(STRING)})},
                          ["user"]),
 }
 
-ID_PARAMETER = path_parameter("id", "The object's id.")
+ID_PARAMETER = path_parameter("id", "The object's id.", INTEGER)
 
 PATHS = {
     "/v1/chat/completions": {"post": operation(
@@ -232,7 +243,7 @@ PATHS = {
         errors=("401",))},
     "/v1/conversations": {
         "post": operation("createConversation", "Start a conversation (role user and above)", "Conversations",
-                          ok(ref("Conversation")), errors=("400", "401", "403"),
+                          created(ref("Conversation")), errors=("400", "401", "403"),
                           body=json_body(ref("ConversationCreate"))),
         "get": operation("listConversations", "List the caller's conversations", "Conversations",
                          ok(list_of("ConversationSummary"))),
@@ -289,7 +300,7 @@ PATHS = {
                                       errors=("401",))},
     "/admin/v1/users": {
         "post": operation("createUser", "Create a user (admin: roles below admin)", "Admin",
-                          ok(ref("User")), errors=("400", "401", "403", "409"), body=json_body(ref("UserCreate"))),
+                          created(ref("User")), errors=("400", "401", "403", "409"), body=json_body(ref("UserCreate"))),
         "get": operation("listUsers", "List users", "Admin", ok(list_of("User"))),
     },
     "/admin/v1/users/{id}": {
@@ -299,16 +310,16 @@ PATHS = {
                            ok(ref("User")), errors=("400", "401", "403", "404"), body=json_body(ref("UserUpdate"))),
     },
     "/admin/v1/teams": {
-        "post": operation("createTeam", "Create a team", "Admin", ok(ref("Team")),
+        "post": operation("createTeam", "Create a team", "Admin", created(ref("Team")),
                           errors=("400", "401", "403", "409"), body=json_body(ref("TeamCreate"))),
         "get": operation("listTeams", "List teams", "Admin", ok(list_of("Team"))),
     },
     "/admin/v1/keys": {
         "post": operation("createKey", "Create an API key (the secret is shown once)", "Admin",
-                          ok(ref("ApiKeyCreated")), errors=("400", "401", "403", "404"),
+                          created(ref("ApiKeyCreated")), errors=("400", "401", "403", "404"),
                           body=json_body(ref("ApiKeyCreate"))),
         "get": operation("listKeys", "List API keys", "Admin", ok(list_of("ApiKey")),
-                         parameters=[query_parameter("user_id", "Only this user's keys.", ID)]),
+                         parameters=[query_parameter("user_id", "Only this user's keys.", INTEGER)]),
     },
     "/admin/v1/keys/{id}": {
         "parameters": [ID_PARAMETER],
@@ -321,18 +332,18 @@ PATHS = {
         parameters=[
             query_parameter("user", "User name."),
             query_parameter("model", "Model name."),
-            query_parameter("status", "HTTP status.", INTEGER),
-            query_parameter("since", "Earliest time, RFC 3339.", TIME),
-            query_parameter("until", "Latest time, RFC 3339.", TIME),
-            query_parameter("q", "Full-text query over the request and response summaries."),
-            query_parameter("limit", "Page size.", INTEGER),
+            query_parameter("status", "HTTP status (e.g. 429), or a class 1 to 5 for 1xx to 5xx.", INTEGER),
+            query_parameter("since", "Earliest time (inclusive).", TIME_FILTER),
+            query_parameter("until", "Latest time (exclusive).", TIME_FILTER),
+            query_parameter("q", "Full-text query over the summaries, route, error code, user and model."),
+            query_parameter("limit", "Page size, 1 to 1000 (default 50).", INTEGER),
             query_parameter("cursor", "The `next_cursor` of the previous page."),
         ])},
     "/admin/v1/models": {
         "get": operation("listModelConfigs", "Models with parameters and upstream health", "Admin",
                          ok(list_of("ModelConfig"))),
         "post": operation("createModel", "Add a model and its upstreams (superadmin)", "Admin",
-                          ok(ref("ModelConfig")), errors=("400", "401", "403", "409"),
+                          created(ref("ModelConfig")), errors=("400", "401", "403", "409"),
                           body=json_body(ref("ModelCreate"))),
     },
     "/admin/v1/models/{name}": {
@@ -346,8 +357,8 @@ PATHS = {
         errors=("400", "401", "403"),
         parameters=[
             query_parameter("group_by", "Grouping.", {"type": "string", "enum": ["day", "user", "model"]}),
-            query_parameter("since", "Earliest time, RFC 3339.", TIME),
-            query_parameter("until", "Latest time, RFC 3339.", TIME),
+            query_parameter("since", "Earliest time (inclusive).", TIME_FILTER),
+            query_parameter("until", "Latest time (exclusive).", TIME_FILTER),
         ])},
 }
 
