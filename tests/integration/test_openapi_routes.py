@@ -1,7 +1,7 @@
 """docs/openapi.json and the gateway's route table name the same API routes.
 
 The route table comes from `weir serve --print-routes` (one "METHOD /path" per
-line). Static files of the web UI are not API routes and are left out; every
+line). Static files of the web UI are not API routes and are left out. Every
 other route must be in the spec with the same method, and every operation of
 the spec must be a route.
 """

@@ -95,7 +95,7 @@ async function startLocalGateway() {
   };
 
   try {
-    // A slow token pace keeps each reply streaming for about a second, so the test sees it grow.
+    // A slow token pace keeps each reply streaming for about a second, so the test can watch it grow.
     const sim = await startProcess(binary, ['sim', '--listen', '127.0.0.1:0', '--tokens-per-second', '30',
       '--completion-tokens', '30'], process.env, /serving on port (\d+)/, join(artifacts, 'sim.log'));
     processes.push(sim.child);

@@ -351,8 +351,8 @@ async function regenerate(): Promise<void> {
   const history: ChatMessage[] = state.messages.map(({ role, content }) => ({ role, content }));
   const answer: DisplayMessage = { role: 'assistant', content: '' };
   state.messages.push(answer);
-  // NOTE: the conversation API has no call to replace a stored answer, so a
-  // regenerated answer is shown here but the server's history keeps the first one.
+  // NOTE: the conversation API has no call to replace a stored reply, so a
+  // regenerated reply is shown here but the server's history keeps the first one.
   await streamAnswer(answer, '/v1/chat/completions', {
     model: state.model, messages: history, stream: true, stream_options: { include_usage: true },
   });
