@@ -261,3 +261,37 @@ def test_plain_get_needs_upgrade(live):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(ws_url(live).replace("ws://", "http://"), timeout=TIMEOUT)
     assert caught.value.code == 426
+
+
+def sign_in(live, name, password):
+    """Return the weir_session cookie value from POST /auth/login."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        live.base_url + "/auth/login", method="POST",
+        data=json.dumps({"username": name, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
+def test_session_cookie_from_same_origin(live, admin):
+    user = admin.admin.users.create(name=f"web-{uuid.uuid4().hex[:8]}", role="user", password="correct-horse-7")
+    token = sign_in(live, user.name, "correct-horse-7")
+    with connect(ws_url(live), additional_headers={"Cookie": f"weir_session={token}"}, origin=live.base_url) as socket:
+        ready = receive(socket)
+    assert ready["type"] == "ready"
+    assert ready["user"]["name"] == user.name
+
+
+def test_session_cookie_from_other_origin_is_rejected(live, admin):
+    from websockets.exceptions import InvalidStatus
+
+    user = admin.admin.users.create(name=f"web-{uuid.uuid4().hex[:8]}", role="user", password="correct-horse-7")
+    token = sign_in(live, user.name, "correct-horse-7")
+    with pytest.raises(InvalidStatus) as rejected:
+        connect(ws_url(live), additional_headers={"Cookie": f"weir_session={token}"}, origin="http://evil.example")
+    assert rejected.value.response.status_code == 403
