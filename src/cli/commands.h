@@ -9,5 +9,6 @@ namespace weir::cli {
 void AddServeCommand(CLI::App& app);   // weir serve
 void AddSimCommand(CLI::App& app);     // weir sim
 void AddAdminCommands(CLI::App& app);  // weir users, weir keys, weir audit
+void AddRolloutCommands(CLI::App& app);  // weir detect, weir plan, weir deploy
 
 }  // namespace weir::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   weir::cli::AddServeCommand(app);
   weir::cli::AddSimCommand(app);
   weir::cli::AddAdminCommands(app);
+  weir::cli::AddRolloutCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -200,14 +200,14 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
 
     connection->stream.expires_after(options_.keep_alive_timeout);
     co_await http::async_read_header(connection->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
+    if (ec && ec != http::error::body_limit) break;
     connection->busy = true;
     ++active_;
     connection->stream.expires_after(options_.header_timeout);
-    if (!parser.is_done()) {
+    if (!ec && !parser.is_done()) {
       co_await http::async_read(connection->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
-    bool keep_alive = !stopping_ && parser.get().keep_alive();
+    bool keep_alive = !stopping_ && !ec && parser.get().keep_alive();
     ConnectionWriter writer(connection->stream, keep_alive);
 
     if (ec == http::error::body_limit) {

@@ -24,6 +24,17 @@ int UserBucket(int64_t user_id, const std::string& model) {
 
 }  // namespace
 
+// Between upstreams with equal load, a clearly faster one wins: its latency
+// EWMA is more than 25% and more than 2 ms lower, so that sub-millisecond
+// noise does not count. Otherwise the one that served fewer requests per unit
+// of weight wins, so equally fast upstreams share sequential traffic by weight.
+bool UpstreamPool::BreaksTie(const Entry& candidate, const Entry& best) {
+  double fast = std::min(candidate.ewma_ms, best.ewma_ms);
+  double slow = std::max(candidate.ewma_ms, best.ewma_ms);
+  if (fast > 0 && slow > fast * 1.25 && slow - fast > 2.0) return candidate.ewma_ms < best.ewma_ms;
+  return candidate.requests / candidate.member.config.weight < best.requests / best.member.config.weight;
+}
+
 std::string_view UpstreamStateName(UpstreamState state) {
   switch (state) {
     case UpstreamState::kHealthy: return "healthy";
@@ -100,7 +111,7 @@ std::optional<UpstreamPool::Pick> UpstreamPool::Choose(int64_t user_id, const st
       if (pass == 0 && entry.member.config.version != version) continue;
       if (!AvailableLocked(entry, now)) continue;
       double score = (entry.outstanding + 1) / entry.member.config.weight;
-      if (best == nullptr || score < best_score || (score == best_score && entry.ewma_ms < best->ewma_ms)) {
+      if (best == nullptr || score < best_score || (score == best_score && BreaksTie(entry, *best))) {
         best = &entry;
         best_index = i;
         best_score = score;

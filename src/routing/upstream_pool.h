@@ -3,7 +3,8 @@
 // Picking: the caller's version is chosen first (sticky per user by a hash of
 // the user id, split by each version's canary_weight), then among that
 // version's available upstreams the one with the fewest outstanding requests
-// per unit of weight, ties broken by the lower latency EWMA.
+// per unit of weight. Ties go to a clearly lower latency EWMA, else to the
+// upstream that served fewer requests per unit of weight.
 //
 // Passive health: every attempt reports success or failure. An upstream is
 // ejected after `eject_after_failures` consecutive failures (connect errors,
@@ -99,6 +100,7 @@ class UpstreamPool {
   };
 
   bool AvailableLocked(Entry& entry, std::chrono::steady_clock::time_point now);
+  static bool BreaksTie(const Entry& candidate, const Entry& best);
   std::string VersionForLocked(int64_t user_id) const;
 
   std::string model_;

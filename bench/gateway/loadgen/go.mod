@@ -1,0 +1,3 @@
+module weir/bench/gateway/loadgen
+
+go 1.22
