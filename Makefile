@@ -6,7 +6,8 @@ ASAN_BUILD_DIR ?= build-asan
 COV_BUILD_DIR  ?= build-coverage
 CMAKE_FLAGS    ?=
 
-.PHONY: all deps build run test unit-test asan-test integration-test coverage bench docs clean
+.PHONY: all deps build run test unit-test asan-test integration-test coverage bench docs clean \
+        sdk-test sdk-wheel web extension web-test
 
 all: build
 
@@ -16,6 +17,7 @@ deps:
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEIR_WERROR=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD_DIR)
+	$(MAKE) --no-print-directory web extension
 
 run: build
 	scripts/run-dev
@@ -32,7 +34,34 @@ asan-test: deps
 integration-test: build
 	WEIR_BIN=$(CURDIR)/$(BUILD_DIR)/weir python3 -m pytest -q tests/integration
 
-test: unit-test integration-test asan-test
+test: unit-test integration-test asan-test sdk-test web-test
+
+# Python SDK: unit tests against a local stub server, plus live tests against
+# build/weir when it has been built (they skip otherwise).
+sdk-test: deps
+	WEIR_BIN=$(CURDIR)/$(BUILD_DIR)/weir python3 -m pytest -q sdk/python/tests
+
+sdk-wheel: deps
+	python3 -m pip wheel --no-deps -w $(BUILD_DIR)/dist sdk/python
+
+# Web UI and browser extension: TypeScript bundled by esbuild into web/dist and
+# extension/dist (both git-ignored), type-checked by tsc.
+web: deps
+	node tools/build-web.mjs
+
+extension: deps
+	node tools/build-extension.mjs
+
+# Locale parity, the spec-versus-routes check and the Playwright tests in
+# Debian's Chromium against a live build/weir.
+web-test: build
+	WEIR_BIN=$(CURDIR)/$(BUILD_DIR)/weir node --test --test-concurrency=1 tests/web/
+
+# Regenerates docs/openapi.json from its generator, then the Postman
+# collection from that spec.
+docs: deps
+	python3 tools/build_openapi.py
+	node tools/gen-postman.mjs
 
 coverage: deps
 	cmake -S . -B $(COV_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWEIR_COVERAGE=ON $(CMAKE_FLAGS)

@@ -17,6 +17,8 @@ void AddServeCommand(CLI::App& app) {
       ->envname("WEIR_CONFIG");
   serve->add_option("--listen", *listen, "Address to listen on, HOST:PORT (default 127.0.0.1:8080)");
   serve->add_option("--data-dir", *data_dir, "Directory for the SQLite store, audit log and secret (default ./data)");
+  auto print_routes = std::make_shared<bool>(false);
+  serve->add_flag("--print-routes", *print_routes, "Print every route as \"METHOD /path\" and exit without serving");
   serve->callback([=] {
     auto config = LoadConfig(*config_path);
     if (!config.ok()) {
@@ -26,7 +28,7 @@ void AddServeCommand(CLI::App& app) {
     }
     if (!listen->empty()) config->listen = *listen;
     if (!data_dir->empty()) config->data_dir = *data_dir;
-    SetExitCode(RunServer(ServeOptions{*config, true}));
+    SetExitCode(RunServer(ServeOptions{*config, true, *print_routes}));
   });
 }
 

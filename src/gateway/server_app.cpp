@@ -20,8 +20,11 @@
 
 #include "audit/audit_log.h"
 #include "auth/api_key.h"
+#include "auth/session_store.h"
 #include "gateway/blocking.h"
 #include "gateway/gateway.h"
+#include "gateway/static_files.h"
+#include "gateway/web_routes.h"
 #include "http/http_upstream.h"
 #include "http/server.h"
 #include "quota/counter_store.h"
@@ -144,7 +147,29 @@ void AddGauges(GatewayMetrics& metrics, AuditLog& audit, ModelRegistry& models) 
 
 }  // namespace
 
+// Prints the route table; the gateway is built without services, which its
+// constructor only stores.
+int PrintRoutes(const Config& config) {
+  GatewayServices services;
+  services.config = config;
+  Gateway gateway(services);
+  StaticFiles web_files;
+  Status web_loaded = web_files.Load(FindWebDirectory());
+  if (!web_loaded.ok()) {
+    std::cerr << "error: " << web_loaded.error().message << std::endl;
+    return 1;
+  }
+  SessionStore sessions;
+  AddClientRoutes(gateway, web_files, sessions);
+  for (const auto& route : gateway.routes()) {
+    std::cout << http::to_string(route.method) << " " << route.pattern << "\n";
+  }
+  std::cout << std::flush;
+  return 0;
+}
+
 int RunServer(const ServeOptions& options) {
+  if (options.print_routes) return PrintRoutes(options.config);
   const Config& config = options.config;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::info("event=config_loaded {}", DescribeConfig(config));
@@ -198,9 +223,14 @@ int RunServer(const ServeOptions& options) {
   AddGauges(metrics, audit, models);
 
   AbuseDetector abuse(config.abuse);
-  GatewayServices services{config,   store->get(), &identity, &quota,    &audit, audit_sink->get(),
-                           &models,  &metrics,     &blocking, &abuse,   {}};
+  SessionStore sessions;
+  GatewayServices services{config,  store->get(), &identity, &quota,  &audit, audit_sink->get(),
+                           &models, &metrics,     &blocking, &abuse, SessionLookup(sessions)};
   Gateway gateway(services);
+  StaticFiles web_files;
+  Status web_loaded = web_files.Load(FindWebDirectory());
+  if (!web_loaded.ok()) return fail(web_loaded.error());
+  AddClientRoutes(gateway, web_files, sessions);
   HttpServer server(io, HttpServerOptions{config.max_body_bytes}, [&gateway](HttpRequest& request, ResponseWriter& writer) {
     return gateway.Handle(request, writer);
   });

@@ -12,6 +12,8 @@ struct ServeOptions {
   Config config;
   // Printed once when the first start creates the superadmin.
   bool print_admin_key = true;
+  // Print "METHOD /path" for every route and exit without serving or touching the data folder.
+  bool print_routes = false;
 };
 
 // Runs the server until SIGTERM or SIGINT; returns the process exit code.
