@@ -38,7 +38,7 @@ test: unit-test integration-test asan-test sdk-test web-test
 
 # Python SDK: unit tests against a local stub server, plus live tests against
 # build/weir when it has been built (they skip otherwise).
-sdk-test: deps
+sdk-test: build
 	WEIR_BIN=$(CURDIR)/$(BUILD_DIR)/weir python3 -m pytest -q sdk/python/tests
 
 sdk-wheel: deps

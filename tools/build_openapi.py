@@ -217,6 +217,9 @@ SCHEMAS = {
                        ["name", "upstreams"]),
     "UsageRow": obj({"key": STRING, "requests": INTEGER, "errors": INTEGER, "prompt_tokens": INTEGER,
                      "completion_tokens": INTEGER}, ["key", "requests"]),
+    "Anomaly": obj({"time": INTEGER, "kind": {"type": "string",
+                                              "enum": ["failed_auth_block", "request_spike", "quota_hammering"]},
+                    "subject": STRING, "detail": STRING}, ["time", "kind", "subject"]),
     "Health": obj({"status": STRING}),
     "LoginRequest": obj({"username": STRING, "password": STRING}, ["username", "password"]),
     "LoginResponse": obj({"user": obj({"id": INTEGER, "name": STRING, "role": ROLE, "team": nullable(STRING)})},
@@ -360,6 +363,9 @@ PATHS = {
             query_parameter("since", "Earliest time (inclusive).", TIME_FILTER),
             query_parameter("until", "Latest time (exclusive).", TIME_FILTER),
         ])},
+    "/admin/v1/anomalies": {"get": operation(
+        "listAnomalies", "Recent abusive or anomalous traffic, newest first", "Admin", ok(list_of("Anomaly")),
+        errors=("401", "403"))},
 }
 
 
