@@ -146,8 +146,6 @@ class SqliteAuditSink final : public AuditSink {
 
   Result<AuditPage> Search(const AuditQuery& query) override {
     std::string sql = fmt::format("SELECT {} FROM audit_events WHERE 1=1", kColumns);
-    std::vector<std::pair<int, std::string>> text_binds;
-    std::vector<int64_t> int_binds;
     // Parameters are bound in the order the clauses are appended.
     struct Bind { bool is_text; std::string text; int64_t number; };
     std::vector<Bind> binds;

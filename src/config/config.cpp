@@ -17,6 +17,7 @@ const char* const kScalarKeys[] = {
     "data_dir",
     "threads",
     "max_body_bytes",
+    "max_concurrent_requests",
     "shutdown_grace_seconds",
     "log_level",
     "upstream.eject_after_failures",
@@ -255,6 +256,7 @@ Result<Config> Decode(const YAML::Node& root) {
   int64_t grace_seconds = config.shutdown_grace.count();
   for (Status s : {Read(root, "listen", config.listen), Read(root, "data_dir", config.data_dir),
                    Read(root, "threads", config.threads), Read(root, "max_body_bytes", config.max_body_bytes),
+                   Read(root, "max_concurrent_requests", config.max_concurrent_requests),
                    Read(root, "shutdown_grace_seconds", grace_seconds), Read(root, "log_level", config.log_level),
                    Read(root, "upstream.eject_after_failures", config.upstream.eject_after_failures),
                    ReadMilliseconds(root, "upstream.eject_cooldown_ms", config.upstream.eject_cooldown),

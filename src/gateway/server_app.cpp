@@ -231,7 +231,10 @@ int RunServer(const ServeOptions& options) {
   Status web_loaded = web_files.Load(FindWebDirectory());
   if (!web_loaded.ok()) return fail(web_loaded.error());
   AddClientRoutes(gateway, web_files, sessions);
-  HttpServer server(io, HttpServerOptions{config.max_body_bytes}, [&gateway](HttpRequest& request, ResponseWriter& writer) {
+  HttpServerOptions server_options;
+  server_options.max_body_bytes = config.max_body_bytes;
+  server_options.max_active_requests = config.max_concurrent_requests;
+  HttpServer server(io, server_options, [&gateway](HttpRequest& request, ResponseWriter& writer) {
     return gateway.Handle(request, writer);
   });
   Status listening = server.Listen(config.listen);

@@ -202,6 +202,20 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     co_await http::async_read_header(connection->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec && ec != http::error::body_limit) break;
     connection->busy = true;
+    if (options_.max_active_requests > 0 && active_.load() >= options_.max_active_requests) {
+      // Shed load before reading the body: the connection closes after the answer.
+      ++active_;
+      Error overloaded = Error::Upstream(
+          503, fmt::format("server is overloaded ({} requests in progress); retry later", active_.load() - 1),
+          "server_overloaded");
+      overloaded.retry_after_seconds = 1;
+      auto response = ErrorResponse(overloaded, parser.get().version());
+      response.set(http::field::retry_after, "1");
+      ConnectionWriter writer(connection->stream, false);
+      co_await writer.Send(std::move(response));
+      --active_;
+      break;
+    }
     ++active_;
     connection->stream.expires_after(options_.header_timeout);
     if (!ec && !parser.is_done()) {

@@ -62,6 +62,9 @@ struct HttpServerOptions {
   size_t max_body_bytes = 8 * 1024 * 1024;
   std::chrono::seconds header_timeout{30};   // To read one request's header and body.
   std::chrono::seconds keep_alive_timeout{75};
+  // Requests handled at once; more are answered 503 with Retry-After before
+  // their body is read, which bounds memory under overload. 0 = no limit.
+  int max_active_requests = 0;
 };
 
 class HttpServer {

@@ -59,3 +59,21 @@ def test_unknown_route_and_method(weir):
     response = weir.admin("GET", "/v1/chat/completions")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_overload_answers_503_before_reading_body(sim, weir_factory):
+    import threading
+    weir = weir_factory([{"name": "demo", "upstreams": [{"url": sim.url}]}], max_concurrent_requests=1)
+    sim.configure(latency_ms=1500)
+    slow = {}
+    thread = threading.Thread(target=lambda: slow.update(response=post(
+        weir, '{"model": "demo", "messages": [{"role": "user", "content": "hi"}]}')))
+    thread.start()
+    import time
+    time.sleep(0.5)
+    shed = post(weir, '{"model": "demo", "messages": [{"role": "user", "content": "hi"}]}')
+    thread.join()
+    assert shed.status_code == 503
+    assert shed.headers["retry-after"] == "1"
+    assert error_of(shed)["code"] == "server_overloaded"
+    assert slow["response"].status_code == 200
