@@ -172,15 +172,18 @@ TEST(BuiltinUpstreamTest, StreamsConcurrentRequestsToDone) {
   BuiltinUpstreamOptions options{file.path(), "tiny", 2, 128, 2, ""};
   auto upstream = CreateBuiltinUpstream(options);
   ASSERT_TRUE(upstream.ok()) << upstream.error().message;
+  // The random-weight model can sample EOS early; a fixed seed makes every
+  // request run to max_tokens the same way each time.
   const std::string body =
-      R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":5,"stream":true,)"
+      R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":5,"seed":7,"stream":true,)"
       R"("stream_options":{"include_usage":true}})";
   const std::vector<Outcome> outcomes = RunRequests(**upstream, body, 3);
   for (const Outcome& outcome : outcomes) {
     EXPECT_EQ(outcome.status, 200);
     ASSERT_GE(outcome.pieces.size(), 3u);
     EXPECT_EQ(outcome.pieces.back(), "data: [DONE]\n\n");
-    EXPECT_NE(outcome.pieces[outcome.pieces.size() - 2].find("\"completion_tokens\":5"), std::string::npos);
+    EXPECT_NE(outcome.pieces[outcome.pieces.size() - 2].find("\"completion_tokens\":5"), std::string::npos)
+        << outcome.pieces[outcome.pieces.size() - 2];
   }
 }
 
