@@ -1,4 +1,4 @@
-// The permission table: the one place that says which role may do what.
+// The permission table: the one place that decides which role may do what.
 //
 // Every route names one Permission; the router checks it before the handler
 // runs. docs/rbac.md documents the same table for operators.
@@ -22,7 +22,7 @@ enum class Permission {
   kGrantAdmin,       // Create admins, change anyone's role up to superadmin.
 };
 
-// Returns the lowest role that holds `permission`.
+// Returns the lowest role that has `permission`.
 Role MinimumRole(Permission permission);
 
 inline bool Allows(Role role, Permission permission) { return AtLeast(role, MinimumRole(permission)); }

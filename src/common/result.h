@@ -49,14 +49,14 @@ struct Error {
   std::string ToJson() const;
 };
 
-// Result<T> holds either a value or an Error. Callers check ok() first:
+// Result<T> contains either a value or an Error. Callers check ok() first:
 //   auto user = store.FindUser(id);
 //   if (!user.ok()) return user.error();
 template <typename T>
 class Result {
  public:
-  // A default Result holds an internal error; asio needs default-constructible
-  // results for co_spawn, and the value is always assigned before use.
+  // A default Result contains an internal error. It exists so that asio can
+  // carry Results through awaitable completions; one is assigned before use.
   Result() : data_(Error::Internal("result was never set")) {}
   Result(T value) : data_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Error error) : data_(std::move(error)) {}      // NOLINT: implicit by design

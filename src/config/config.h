@@ -79,7 +79,7 @@ struct Config {
   std::string data_dir = "data";
   int threads = 0;                       // io threads; 0 = cores available to the process.
   size_t max_body_bytes = 8 * 1024 * 1024;
-  int max_concurrent_requests = 4096;    // More are answered 503; 0 = no limit.
+  int max_concurrent_requests = 4096;    // More get 503; 0 = no limit.
   std::chrono::seconds shutdown_grace{30};
   std::string log_level = "info";
 

@@ -1,4 +1,4 @@
-// Gateway: the request path from a parsed HTTP request to the answer.
+// Gateway: the request path from a parsed HTTP request to its response.
 //
 // For every request: match a route, authenticate (API key or web session),
 // check the route's Permission against the caller's role, admit by quota
@@ -73,7 +73,7 @@ struct RequestContext {
   const std::string& PathParam(const std::string& name) const { return path_params.at(name); }
 };
 
-// What a handler answers: a body to send, or `sent` when it already wrote the
+// Reply: a handler's result, a body to send, or `sent` when it already wrote the
 // response itself (a stream).
 struct Reply {
   Reply() = default;
@@ -105,7 +105,7 @@ struct ProxyCall {
   std::string body;                 // Rewritten request body.
   bool stream = false;
   bool client_wants_usage = false;  // Keep the usage-only chunk in the stream.
-  bool collect_content = false;     // Keep the whole answer (for conversations).
+  bool collect_content = false;     // Keep the whole response text (for conversations).
   int64_t prompt_chars = 0;         // For the token estimate when the upstream reports no usage.
 };
 

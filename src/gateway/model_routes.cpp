@@ -133,6 +133,31 @@ std::string ParamsJson(const json::Document& body) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+// Sets call.stream from the body. For a stream, it asks the upstream for
+// usage (stream_options.include_usage) and records whether the client asked
+// too, so the proxy can drop the usage-only chunk the client did not request.
+void RequestStreamUsage(json::Document& body, ProxyCall& call) {
+  call.stream = body.HasMember("stream") && body["stream"].IsTrue();
+  if (!call.stream) return;
+  auto options = body.FindMember("stream_options");
+  if (options != body.MemberEnd() && options->value.IsObject()) {
+    auto include = options->value.FindMember("include_usage");
+    call.client_wants_usage = include != options->value.MemberEnd() && include->value.IsTrue();
+  }
+  if (call.client_wants_usage) return;
+  json::Value stream_options(rapidjson::kObjectType);
+  stream_options.AddMember("include_usage", true, body.GetAllocator());
+  SetMember(body, "stream_options", std::move(stream_options));
+}
+
+// Returns the request text an audit record keeps under audit.content:
+// nothing, the first 200 characters, or all of it.
+std::string AuditSummary(const std::string& mode, const std::string& text) {
+  if (mode == "summary") return json::TruncateUtf8(text, kSummaryChars);
+  if (mode == "full") return text;
+  return {};
+}
+
 }  // namespace
 
 Status ApplyModelParams(const ModelParams& params, json::Document& body, bool is_chat) {
@@ -227,23 +252,10 @@ asio::awaitable<Result<Reply>> Gateway::ChatCompletions(RequestContext& context,
 
   call.model = *model_name;
   call.path = "/chat/completions";
-  call.stream = body->HasMember("stream") && (*body)["stream"].IsTrue();
-  if (call.stream) {
-    auto options = body->FindMember("stream_options");
-    if (options != body->MemberEnd() && options->value.IsObject()) {
-      auto include = options->value.FindMember("include_usage");
-      call.client_wants_usage = include != options->value.MemberEnd() && include->value.IsTrue();
-    }
-    if (!call.client_wants_usage) {
-      json::Value stream_options(rapidjson::kObjectType);
-      stream_options.AddMember("include_usage", true, body->GetAllocator());
-      SetMember(*body, "stream_options", std::move(stream_options));
-    }
-  }
+  RequestStreamUsage(*body, call);
   call.body = json::Serialize(*body);
   context.audit.params_json = ParamsJson(*body);
-  if (services_.config.audit.content == "summary") context.audit.request_summary = json::TruncateUtf8(last_user, kSummaryChars);
-  if (services_.config.audit.content == "full") context.audit.request_summary = last_user;
+  context.audit.request_summary = AuditSummary(services_.config.audit.content, last_user);
 
   Reply reply;
   auto result = co_await ProxyModelCall(context, writer, call, reply);
@@ -273,21 +285,10 @@ asio::awaitable<Result<Reply>> Gateway::Completions(RequestContext& context, Res
   call.path = "/completions";
   std::string prompt_text = prompt->value.IsString() ? std::string(prompt->value.GetString()) : json::Serialize(prompt->value);
   call.prompt_chars = static_cast<int64_t>(prompt_text.size());
-  call.stream = body->HasMember("stream") && (*body)["stream"].IsTrue();
-  if (call.stream) {
-    auto options = body->FindMember("stream_options");
-    call.client_wants_usage = options != body->MemberEnd() && options->value.IsObject() &&
-                              options->value.HasMember("include_usage") && options->value["include_usage"].IsTrue();
-    if (!call.client_wants_usage) {
-      json::Value stream_options(rapidjson::kObjectType);
-      stream_options.AddMember("include_usage", true, body->GetAllocator());
-      SetMember(*body, "stream_options", std::move(stream_options));
-    }
-  }
+  RequestStreamUsage(*body, call);
   call.body = json::Serialize(*body);
   context.audit.params_json = ParamsJson(*body);
-  if (services_.config.audit.content == "summary") context.audit.request_summary = json::TruncateUtf8(prompt_text, kSummaryChars);
-  if (services_.config.audit.content == "full") context.audit.request_summary = prompt_text;
+  context.audit.request_summary = AuditSummary(services_.config.audit.content, prompt_text);
 
   Reply reply;
   auto result = co_await ProxyModelCall(context, writer, call, reply);
@@ -318,8 +319,7 @@ asio::awaitable<Result<Reply>> Gateway::Embeddings(RequestContext& context, Resp
   call.prompt_chars = static_cast<int64_t>(input_text.size());
   call.body = std::string(context.http.message.body());
   context.audit.params_json = ParamsJson(*body);
-  if (services_.config.audit.content == "summary") context.audit.request_summary = json::TruncateUtf8(input_text, kSummaryChars);
-  if (services_.config.audit.content == "full") context.audit.request_summary = input_text;
+  context.audit.request_summary = AuditSummary(services_.config.audit.content, input_text);
 
   Reply reply;
   auto result = co_await ProxyModelCall(context, writer, call, reply);

@@ -1,5 +1,5 @@
 // ProxyModelCall: forwards one model call to an upstream, with retry, and
-// streams or returns the answer while counting tokens.
+// streams or returns the response while counting tokens.
 #include <set>
 
 #include <fmt/format.h>
@@ -45,8 +45,8 @@ const char* FailureName(UpstreamFailure failure) {
   return "error";
 }
 
-// Appends answer text to the collected content, keeping only the summary
-// unless the whole answer is wanted.
+// Appends response text to the collected content, keeping only the summary
+// unless the caller requested the whole text.
 void Collect(std::string& content, std::string_view text, bool whole) {
   if (whole) {
     content.append(text);
@@ -55,7 +55,7 @@ void Collect(std::string& content, std::string_view text, bool whole) {
   }
 }
 
-// Reads the answer text and usage out of a non-streamed body.
+// Reads the response text and usage out of a non-streamed body.
 void InspectBody(const std::string& body, ProxyResult& result, bool whole) {
   json::Document document;
   document.Parse(body.data(), body.size());
@@ -189,7 +189,7 @@ asio::awaitable<Result<ProxyResult>> Gateway::ProxyModelCall(RequestContext& con
         continue;
       }
       if (IsRetryableStatus(status) && attempt == 0) {
-        last_error = Error::Upstream(status, fmt::format("upstream {} answered {}", upstream_id, status));
+        last_error = Error::Upstream(status, fmt::format("upstream {} returned status {}", upstream_id, status));
         continue;
       }
 

@@ -203,7 +203,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     if (ec && ec != http::error::body_limit) break;
     connection->busy = true;
     if (options_.max_active_requests > 0 && active_.load() >= options_.max_active_requests) {
-      // Shed load before reading the body: the connection closes after the answer.
+      // Shed load before reading the body: the connection closes after the 503 response.
       ++active_;
       Error overloaded = Error::Upstream(
           503, fmt::format("server is overloaded ({} requests in progress); retry later", active_.load() - 1),

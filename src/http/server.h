@@ -1,7 +1,7 @@
 // HttpServer: HTTP/1.1 listener on Boost.Beast with C++20 coroutines.
 //
 // One coroutine per connection reads requests (keep-alive) and hands each to
-// the Handler, which answers through a ResponseWriter: a whole response, or a
+// the Handler, which responds through a ResponseWriter: a whole response, or a
 // chunked stream written piece by piece (Server-Sent Events). Bodies over
 // `max_body_bytes` are answered with 413 before the handler runs.
 //
@@ -40,7 +40,7 @@ struct HttpRequest {
   SteadyClock::time_point received;
 };
 
-// ResponseWriter sends the answer to one request. Either Send() once, or
+// ResponseWriter sends the response to one request. Either Send() once, or
 // StartStream(), any number of WriteChunk(), then EndStream(). Each returns
 // false when the client is gone; the handler should then stop and clean up.
 class ResponseWriter {
@@ -62,7 +62,7 @@ struct HttpServerOptions {
   size_t max_body_bytes = 8 * 1024 * 1024;
   std::chrono::seconds header_timeout{30};   // To read one request's header and body.
   std::chrono::seconds keep_alive_timeout{75};
-  // Requests handled at once; more are answered 503 with Retry-After before
+  // Requests handled at once; more get 503 with Retry-After before
   // their body is read, which bounds memory under overload. 0 = no limit.
   int max_active_requests = 0;
 };

@@ -41,7 +41,7 @@ struct UpstreamTimeouts {
   std::chrono::milliseconds total{600000};
 };
 
-// How an upstream attempt failed, so the router can decide on a retry and on
+// The cause of a failed upstream attempt, so the router can decide on a retry and on
 // the upstream's health.
 enum class UpstreamFailure {
   kNone,

@@ -26,13 +26,13 @@
 namespace weir {
 
 struct SimOptions {
-  int latency_ms = 0;           // Non-streamed: delay before the whole answer.
+  int latency_ms = 0;           // Non-streamed: delay before the whole response.
   int ttft_ms = 0;              // Streamed: delay before the first chunk.
   double tokens_per_second = 0; // Streamed: pace of chunks after the first; 0 = no delay.
-  int completion_tokens = 16;   // Answer length when the request has no max_tokens.
+  int completion_tokens = 16;   // Completion length when the request has no max_tokens.
   double failure_rate = 0;      // Share of requests answered with failure_status.
   int failure_status = 500;
-  int fail_next = 0;            // The next N requests fail, whatever failure_rate says.
+  int fail_next = 0;            // The next N requests fail, regardless of failure_rate.
   std::string usage_shape = "final_empty";
   bool reasoning = false;       // Emit reasoning_content deltas first (R1-style).
   std::string model = "sim";

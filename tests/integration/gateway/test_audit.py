@@ -45,7 +45,8 @@ def test_search_by_user_status_time_and_text(weir):
 
     assert {r["user"] for r in weir.audit(user="alice")} == {"alice"}
     not_found = weir.audit(user="bob", status=404)
-    assert len(not_found) == 1 and not_found[0]["model"] == "missing-model"
+    assert len(not_found) == 1
+    assert not_found[0]["model"] == "missing-model"
     assert all(400 <= r["status"] < 500 for r in weir.audit(status=4))
     assert [r["user"] for r in weir.audit(q="设计原理")] == ["alice"]
     assert [r["user"] for r in weir.audit(q="水坝")] == ["alice"]  # Two characters: the LIKE path.
@@ -62,7 +63,8 @@ def test_keyset_pagination(weir):
     first = weir.admin("GET", "/admin/v1/audit", params={"limit": 2, "q": "/v1/models"}).json()
     second = weir.admin("GET", "/admin/v1/audit",
                         params={"limit": 2, "q": "/v1/models", "cursor": first["next_cursor"]}).json()
-    assert len(first["data"]) == 2 and len(second["data"]) == 2
+    assert len(first["data"]) == 2
+    assert len(second["data"]) == 2
     assert first["data"][-1]["id"] > second["data"][0]["id"]
 
 
